@@ -266,7 +266,12 @@ pub fn split_inline_owned(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                 if i >= n {
                     return None;
                 }
-                if line[i] == b'\\' && i + 3 < n && line[i + 1] == b'x' && line[i + 2].is_ascii_hexdigit() && line[i + 3].is_ascii_hexdigit() {
+                if line[i] == b'\\'
+                    && i + 3 < n
+                    && line[i + 1] == b'x'
+                    && line[i + 2].is_ascii_hexdigit()
+                    && line[i + 3].is_ascii_hexdigit()
+                {
                     let h = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
                     cur.push(h(line[i + 2]) * 16 + h(line[i + 3]));
                     i += 3;

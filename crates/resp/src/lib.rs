@@ -8,7 +8,7 @@ mod decode;
 mod encode;
 mod float;
 
-pub use decode::{decode, Decoded, Limits, ProtocolError, PROTO_INLINE_MAX_SIZE};
+pub use decode::{decode, split_inline_owned as split_args, Decoded, Limits, ProtocolError, PROTO_INLINE_MAX_SIZE};
 pub use encode::ReplyBuf;
 pub use float::{fmt_double, fmt_long_double_human, parse_double};
 

@@ -1,0 +1,236 @@
+//! The pre-execution check pipeline and dispatch, in redis-server's `processCommand`
+//! order. Each step is here, in this order, and nowhere else:
+//!
+//! 1. lookup: unknown command / unknown subcommand;
+//! 2. arity;
+//! 3. authentication (`NOAUTH`), unless the command is flagged `no_auth`;
+//! 4. MULTI: inside a transaction, commands other than EXEC/DISCARD/MULTI/WATCH/QUIT/
+//!    RESET are queued (`+QUEUED`); an error in steps 1-3 marks the transaction so EXEC
+//!    answers EXECABORT;
+//! 5. (cluster redirection, Roadmap 3; OOM refusal, Roadmap 5; replica read-only, 6)
+//! 6. call: run the handler, then account (commandstats, errorstats, slowlog, MONITOR)
+//!    and reclaim keys found expired during the command.
+
+use crate::ctx::{Action, Client, Ctx, ReplyMode, Shared, SlowEntry, State};
+use crate::error::CmdError;
+use crate::table::{flags, lookup, lookup_sub, CommandDef};
+use shoal_resp::{Args, OwnedArgs, ReplyBuf};
+use std::sync::atomic::Ordering;
+
+/// Resolves a command (and its subcommand) or returns the error to reply.
+pub fn resolve(args: Args<'_>) -> Result<&'static CommandDef, CmdError> {
+    let name = args.get(0);
+    let Some(cmd) = lookup(name) else {
+        let mut tail = String::new();
+        for a in args.iter().skip(1) {
+            if tail.len() >= 128 {
+                break;
+            }
+            let s = String::from_utf8_lossy(a);
+            let room = 128 - tail.len();
+            let part: String = s.chars().take(room).collect();
+            tail.push_str(&format!("'{part}' "));
+        }
+        let n: String = String::from_utf8_lossy(name).chars().take(128).collect();
+        return Err(CmdError::err(format!("unknown command '{n}', with args beginning with: {tail}")));
+    };
+    if cmd.subcommands.is_empty() || args.len() < 2 {
+        return Ok(cmd);
+    }
+    match lookup_sub(cmd, args.get(1)) {
+        Some(sub) => Ok(sub),
+        None => Err(CmdError::UnknownSubcommand {
+            sub: String::from_utf8_lossy(args.get(1)).chars().take(128).collect(),
+            cmd: String::from_utf8_lossy(name).to_ascii_uppercase(),
+        }),
+    }
+}
+
+/// The full name of a command as Redis reports it: "get", or "config|get".
+pub fn full_name(def: &'static CommandDef, args: Args<'_>) -> String {
+    if lookup(args.get(0)).is_some_and(|c| !std::ptr::eq(c, def)) {
+        format!("{}|{}", lookup(args.get(0)).map(|c| c.name).unwrap_or(""), def.name)
+    } else {
+        def.name.to_string()
+    }
+}
+
+/// Runs one command through the whole pipeline, writing its reply to `out`.
+pub fn execute(st: &mut State, client: &mut Client, shared: &Shared, out: &mut ReplyBuf, args: Args<'_>) -> Option<Action> {
+    if args.is_empty() {
+        return None;
+    }
+    let mark = out.len();
+    let mut ctx = Ctx { st, client, shared, out, action: None };
+    let def = match resolve(args) {
+        Ok(d) => d,
+        Err(e) => {
+            reject(&mut ctx, None, e);
+            return finish_reply(ctx, mark);
+        }
+    };
+    let name = full_name(def, args);
+    if !def.arity_ok(args.len()) {
+        reject(&mut ctx, Some(&name), CmdError::WrongArity(name.clone()));
+        return finish_reply(ctx, mark);
+    }
+    if !ctx.client.authenticated && !def.has(flags::NO_AUTH) {
+        reject(&mut ctx, Some(&name), CmdError::NoAuth);
+        return finish_reply(ctx, mark);
+    }
+    if ctx.client.multi.is_some() && !def.has(flags::TX_CONTROL) {
+        if def.has(flags::NO_MULTI) {
+            reject(&mut ctx, Some(&name), CmdError::err("Command not allowed inside a transaction"));
+            return finish_reply(ctx, mark);
+        }
+        let m = ctx.client.multi.as_mut().expect("in multi");
+        m.queued.push((def, OwnedArgs::from_args(&args)));
+        ctx.client.info.multi.store(m.queued.len() as i64, Ordering::Relaxed);
+        ctx.out.simple("QUEUED");
+        return finish_reply(ctx, mark);
+    }
+    call(&mut ctx, def, &name, args);
+    finish_reply(ctx, mark)
+}
+
+/// Runs a resolved, checked command and does the accounting. EXEC calls this for each
+/// queued command.
+pub fn call(ctx: &mut Ctx<'_>, def: &'static CommandDef, name: &str, args: Args<'_>) {
+    let start = std::time::Instant::now();
+    let res = (def.handler)(ctx, args);
+    let us = start.elapsed().as_micros() as u64;
+    let failed = res.is_err();
+    if let Err(e) = res {
+        write_error(ctx, &e);
+    }
+    let st = &mut *ctx.st;
+    let stat = match st.cmd_stats.get_mut(name) {
+        Some(s) => s,
+        None => st.cmd_stats.entry(name.to_string()).or_default(),
+    };
+    stat.calls += 1;
+    stat.usec += us;
+    if failed {
+        stat.failed_calls += 1;
+    }
+    ctx.shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
+    reclaim_expired(ctx);
+    if !def.has(flags::SKIP_SLOWLOG) {
+        let threshold = ctx.shared.slowlog_slower_than_us.load(Ordering::Relaxed);
+        if threshold >= 0 && us as i64 >= threshold {
+            slowlog_push(ctx, args, us);
+        }
+    }
+    if ctx.shared.has_monitors.load(Ordering::Relaxed) && !def.has(flags::ADMIN) && !def.has(flags::SKIP_MONITOR) {
+        feed_monitors(ctx, args);
+    }
+    *ctx.client.info.last_cmd.lock() = name.to_string();
+}
+
+/// Accounts keys that commands found expired (stats; keyspace events and propagation
+/// hook in here).
+pub fn reclaim_expired(ctx: &mut Ctx<'_>) {
+    for db in ctx.st.ks.dbs.iter_mut() {
+        if !db.expired.is_empty() {
+            let n = db.expired.len() as u64;
+            ctx.shared.stats.expired_keys.fetch_add(n, Ordering::Relaxed);
+            db.expired.clear();
+        }
+    }
+}
+
+fn slowlog_push(ctx: &mut Ctx<'_>, args: Args<'_>, us: u64) {
+    let max = ctx.shared.slowlog_max_len.load(Ordering::Relaxed) as usize;
+    let st = &mut *ctx.st;
+    // As Redis: at most 32 arguments, each at most 128 bytes, with a summary of the rest.
+    let mut a: Vec<Vec<u8>> = Vec::new();
+    let argc = args.len();
+    for (i, x) in args.iter().enumerate() {
+        if i == 31 && argc > 32 {
+            a.push(format!("... ({} more arguments)", argc - 31).into_bytes());
+            break;
+        }
+        if x.len() > 128 {
+            let mut v = x[..128].to_vec();
+            v.extend_from_slice(format!("... ({} more bytes)", x.len() - 128).as_bytes());
+            a.push(v);
+        } else {
+            a.push(x.to_vec());
+        }
+    }
+    let e = SlowEntry {
+        id: st.slowlog_next_id,
+        time_s: crate::ctx::unix_ms() / 1000,
+        duration_us: us,
+        args: a,
+        peer: ctx.client.info.addr.clone(),
+        name: ctx.client.info.name.lock().as_ref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default(),
+    };
+    st.slowlog_next_id += 1;
+    st.slowlog.push_front(e);
+    while st.slowlog.len() > max {
+        st.slowlog.pop_back();
+    }
+}
+
+fn feed_monitors(ctx: &mut Ctx<'_>, args: Args<'_>) {
+    let us = crate::ctx::unix_us();
+    let mut line = format!("+{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, ctx.client.db, ctx.client.info.addr).into_bytes();
+    for a in args.iter() {
+        line.extend_from_slice(b" \"");
+        for &c in a {
+            match c {
+                b'\\' => line.extend_from_slice(b"\\\\"),
+                b'"' => line.extend_from_slice(b"\\\""),
+                b'\n' => line.extend_from_slice(b"\\n"),
+                b'\r' => line.extend_from_slice(b"\\r"),
+                b'\t' => line.extend_from_slice(b"\\t"),
+                7 => line.extend_from_slice(b"\\a"),
+                8 => line.extend_from_slice(b"\\b"),
+                c if c.is_ascii_graphic() || c == b' ' => line.push(c),
+                c => line.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
+            }
+        }
+        line.push(b'"');
+    }
+    line.extend_from_slice(b"\r\n");
+    let mut mons = ctx.shared.monitors.lock();
+    mons.retain(|(_, sink)| sink(&line));
+    if mons.is_empty() {
+        ctx.shared.has_monitors.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Writes an error reply and counts it (errorstats, total_error_replies).
+pub fn write_error(ctx: &mut Ctx<'_>, e: &CmdError) {
+    let text = e.to_string();
+    ctx.out.error(&text);
+    let prefix = text.split(' ').next().unwrap_or("ERR").to_string();
+    *ctx.st.error_stats.entry(prefix).or_insert(0) += 1;
+    ctx.shared.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A command refused before it ran: inside MULTI this also dooms the transaction.
+fn reject(ctx: &mut Ctx<'_>, name: Option<&str>, e: CmdError) {
+    if let Some(m) = ctx.client.multi.as_mut() {
+        m.error = true;
+    }
+    if let Some(n) = name {
+        ctx.st.cmd_stats.entry(n.to_string()).or_default().rejected_calls += 1;
+    }
+    write_error(ctx, &e);
+}
+
+/// Applies CLIENT REPLY OFF/SKIP to what the command wrote.
+fn finish_reply(ctx: Ctx<'_>, mark: usize) -> Option<Action> {
+    match ctx.client.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => ctx.out.buf.truncate(mark),
+        ReplyMode::Skip => ctx.client.reply_mode = ReplyMode::SkipThis,
+        ReplyMode::SkipThis => {
+            ctx.out.buf.truncate(mark);
+            ctx.client.reply_mode = ReplyMode::On;
+        }
+    }
+    ctx.action
+}

@@ -1,0 +1,10 @@
+//! Command families, one file each, each ending with its `COMMANDS` table.
+
+pub mod bitops;
+pub mod config;
+pub mod connection;
+pub mod hash;
+pub mod keys;
+pub mod server;
+pub mod string;
+pub mod tx;

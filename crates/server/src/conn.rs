@@ -1,0 +1,293 @@
+//! One client connection: read, decode every complete command in the buffer, execute
+//! the batch under one lock, write all replies with one write.
+//!
+//! Error handling, as redis-server: a malformed request gets `-ERR Protocol error: ...`
+//! after the replies of the commands before it, then the connection is closed; every
+//! other error is a reply and the connection carries on. A query buffer above
+//! `client-query-buffer-limit` closes the connection.
+
+use crate::server::Server;
+use crate::{verbose, warning};
+use shoal_commands::ctx::{unix_ms, Action, Client, ClientInfo};
+use shoal_commands::exec;
+use shoal_resp::{decode, Args, Decoded, Limits, OwnedArgs, ReplyBuf};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+const READ_CHUNK: usize = 16 * 1024;
+
+/// A decoded command of the current batch.
+enum Cmd {
+    /// Ranges `ranges[a..b]` into the input buffer.
+    Ranges(usize, usize),
+    /// An inline command with escapes, decoded into its own buffer.
+    Owned(OwnedArgs),
+}
+
+/// Per-connection copies of limits, refreshed from the config once a second.
+struct Limitsx {
+    decode: Limits,
+    qbuf_max: usize,
+    refreshed_ms: u64,
+}
+
+fn refresh(srv: &Server, l: &mut Limitsx, now: u64, authenticated: bool) {
+    if now.saturating_sub(l.refreshed_ms) >= 1000 {
+        let c = srv.shared.config.read();
+        l.decode.bulk_len_max = c.get_i64("proto-max-bulk-len") as u64;
+        l.qbuf_max = c.get_i64("client-query-buffer-limit") as usize;
+        l.refreshed_ms = now;
+    }
+    l.decode.unauthenticated = !authenticated;
+}
+
+pub async fn serve(srv: Arc<Server>, std: std::net::TcpStream) {
+    let _ = std.set_nodelay(true);
+    let addr = std.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let laddr = std.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let fd = std.as_raw_fd();
+    if std.set_nonblocking(true).is_err() {
+        return;
+    }
+    let Ok(mut stream) = TcpStream::from_std(std) else { return };
+
+    let (maxclients, needs_auth) = {
+        let c = srv.shared.config.read();
+        (c.get_i64("maxclients") as usize, c.requirepass().is_some())
+    };
+    {
+        let clients = srv.shared.clients.lock();
+        if clients.len() >= maxclients {
+            drop(clients);
+            srv.shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+            let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+            return;
+        }
+    }
+    let id = srv.shared.next_client_id.fetch_add(1, Ordering::Relaxed);
+    let info = Arc::new(ClientInfo::new(id, addr, laddr, fd));
+    // CLIENT KILL and timeouts wake the task by shutting the socket down: the pending
+    // read then returns, and the loop sees `killed`.
+    *info.waker.lock() = Some(Box::new(move || {
+        // SAFETY: shutdown on an fd this connection still owns (the waker is removed
+        // before the socket is closed).
+        unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+    }));
+    srv.shared.clients.lock().insert(id, info.clone());
+    let mut client = Client::new(info.clone(), !needs_auth);
+
+    run(&srv, &mut stream, &mut client).await;
+
+    *info.waker.lock() = None;
+    srv.shared.clients.lock().remove(&id);
+    if info.is_monitor.load(Ordering::Relaxed) {
+        let mut m = srv.shared.monitors.lock();
+        m.retain(|(cid, _)| *cid != id);
+        if m.is_empty() {
+            srv.shared.has_monitors.store(false, Ordering::Relaxed);
+        }
+    }
+    if !client.watching.is_empty() {
+        let mut st = srv.state.lock();
+        for (db, key) in client.watching.drain(..) {
+            if let Some(d) = st.ks.dbs.get_mut(db) {
+                d.unwatch(&key, id);
+            }
+        }
+    }
+}
+
+async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
+    let mut buf: Vec<u8> = vec![0u8; READ_CHUNK];
+    let (mut start, mut len) = (0usize, 0usize);
+    let mut need = 0usize;
+    let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(64);
+    let mut batch: Vec<Cmd> = Vec::with_capacity(16);
+    let mut out = ReplyBuf::new(false);
+    let mut limits = Limitsx { decode: Limits::default(), qbuf_max: 1 << 30, refreshed_ms: 0 };
+    let mut push_rx: Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>> = None;
+    let info = client.info.clone();
+    loop {
+        // ---- wait for input (or pushed messages in MONITOR mode) ----
+        if let Some(rx) = push_rx.as_mut() {
+            tokio::select! {
+                m = rx.recv() => {
+                    match m {
+                        Some(line) => {
+                            let mut lines = line;
+                            while let Ok(more) = rx.try_recv() { lines.extend_from_slice(&more); }
+                            if stream.write_all(&lines).await.is_err() { return; }
+                            continue;
+                        }
+                        None => return,
+                    }
+                }
+                r = stream.readable() => { if r.is_err() { return; } }
+            }
+        } else if stream.readable().await.is_err() {
+            return;
+        }
+        if info.killed.load(Ordering::Acquire) {
+            return;
+        }
+        if len == buf.len() {
+            let grow = buf.len().max(need.saturating_sub(buf.len())).max(READ_CHUNK);
+            buf.resize(buf.len() + grow, 0);
+        }
+        match stream.try_read(&mut buf[len..]) {
+            Ok(0) => return,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(_) => return,
+        }
+        srv.shared.stats.total_net_input_bytes.fetch_add((len - start) as u64, Ordering::Relaxed);
+        if len - start < need {
+            continue;
+        }
+        let now = unix_ms();
+        refresh(srv, &mut limits, now, client.authenticated);
+
+        // ---- decode every complete command ----
+        let mut proto_err = None;
+        let mut pos = start;
+        ranges.clear();
+        batch.clear();
+        need = 0;
+        loop {
+            let before = ranges.len();
+            match decode(&buf[pos..len], &mut ranges, &limits.decode) {
+                Ok(Decoded::Command { consumed }) => {
+                    for r in &mut ranges[before..] {
+                        r.0 += pos;
+                        r.1 += pos;
+                    }
+                    if ranges.len() > before {
+                        batch.push(Cmd::Ranges(before, ranges.len()));
+                    }
+                    pos += consumed;
+                }
+                Ok(Decoded::Owned { consumed, args }) => {
+                    if !args.is_empty() {
+                        batch.push(Cmd::Owned(OwnedArgs::from_slices(&args)));
+                    }
+                    pos += consumed;
+                }
+                Ok(Decoded::Incomplete { need: n }) => {
+                    need = n;
+                    break;
+                }
+                Err(e) => {
+                    proto_err = Some(e);
+                    break;
+                }
+            }
+            if pos == len {
+                break;
+            }
+            // An unauthenticated client's limits change once AUTH runs: decode the rest
+            // after this batch.
+            if !client.authenticated {
+                break;
+            }
+        }
+
+        // ---- execute the batch under one lock ----
+        let mut close = false;
+        if !batch.is_empty() {
+            wait_if_paused(srv).await;
+            let mut st = srv.state.lock();
+            for cmd in batch.drain(..) {
+                let args = match &cmd {
+                    Cmd::Ranges(a, b) => Args::new(&buf, &ranges[*a..*b]),
+                    Cmd::Owned(o) => o.args(),
+                };
+                st.ks.now_ms = unix_ms();
+                match exec::execute(&mut st, client, &srv.shared, &mut out, args) {
+                    None => {}
+                    Some(Action::Close) => {
+                        close = true;
+                        break;
+                    }
+                    Some(Action::Shutdown { .. }) => {
+                        srv.shared.shutdown.store(true, Ordering::Release);
+                        close = true;
+                        break;
+                    }
+                    Some(Action::Monitor) => {
+                        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+                        let sink: shoal_commands::ctx::MonitorSink = Arc::new(move |l: &[u8]| tx.send(l.to_vec()).is_ok());
+                        srv.shared.monitors.lock().push((client.id, sink));
+                        srv.shared.has_monitors.store(true, Ordering::Relaxed);
+                        info.is_monitor.store(true, Ordering::Relaxed);
+                        push_rx = Some(rx);
+                    }
+                }
+            }
+            drop(st);
+            info.last_interaction_ms.store(now, Ordering::Relaxed);
+        }
+        if let Some(e) = &proto_err {
+            verbose!("Protocol error ({}) from client: id={} addr={}", e.0, client.id, info.addr);
+            out.error(&e.0);
+            close = true;
+        }
+        start = pos;
+        if start == len {
+            start = 0;
+            len = 0;
+            if buf.len() > 4 * READ_CHUNK {
+                buf.truncate(READ_CHUNK);
+                buf.shrink_to_fit();
+            }
+        } else if !close {
+            if len - start > limits.qbuf_max {
+                warning!(
+                    "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {:?})",
+                    client.id,
+                    info.addr,
+                    String::from_utf8_lossy(&buf[start..(start + 64).min(len)])
+                );
+                srv.shared.stats.client_query_buffer_limit_disconnections.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            if start > 0 {
+                buf.copy_within(start..len, 0);
+                len -= start;
+                need = need.saturating_sub(start);
+                start = 0;
+            }
+        }
+        info.qbuf.store(len - start, Ordering::Relaxed);
+
+        // ---- write all replies at once ----
+        if !out.is_empty() {
+            srv.shared.stats.total_net_output_bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
+            if stream.write_all(&out.buf).await.is_err() {
+                return;
+            }
+            out.clear();
+            if out.buf.capacity() > 1 << 20 {
+                out.buf = Vec::with_capacity(256);
+            }
+        }
+        if close {
+            let _ = stream.shutdown().await;
+            return;
+        }
+    }
+}
+
+/// CLIENT PAUSE: hold commands until the pause ends (checked every 10 ms so that
+/// CLIENT UNPAUSE takes effect promptly).
+async fn wait_if_paused(srv: &Server) {
+    loop {
+        let until = srv.shared.pause_until_ms.load(Ordering::Relaxed);
+        if until == 0 || unix_ms() >= until {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
