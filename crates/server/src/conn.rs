@@ -14,7 +14,7 @@ use shoal_resp::{decode, Args, Decoded, Limits, OwnedArgs, ReplyBuf};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -111,13 +111,20 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
     let mut push_rx: Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>> = None;
     let info = client.info.clone();
     loop {
-        // ---- wait for input (or pushed messages in MONITOR mode) ----
-        if let Some(rx) = push_rx.as_mut() {
+        // ---- read (or forward pushed messages in MONITOR mode) ----
+        if len == buf.len() {
+            let grow = buf.len().max(need.saturating_sub(buf.len())).max(READ_CHUNK);
+            buf.resize(buf.len() + grow, 0);
+        }
+        // `read` (AsyncRead) rather than `try_read`: tokio clears the readiness flag after a
+        // short read, so a drained socket costs no extra EAGAIN read and the task yields to
+        // the other connections until epoll reports new data (Redis's one-read-per-event
+        // fairness).
+        let r = if let Some(rx) = push_rx.as_mut() {
             tokio::select! {
                 m = rx.recv() => {
                     match m {
-                        Some(line) => {
-                            let mut lines = line;
+                        Some(mut lines) => {
                             while let Ok(more) = rx.try_recv() { lines.extend_from_slice(&more); }
                             if stream.write_all(&lines).await.is_err() { return; }
                             continue;
@@ -125,23 +132,17 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                         None => return,
                     }
                 }
-                r = stream.readable() => { if r.is_err() { return; } }
+                r = stream.read(&mut buf[len..]) => r,
             }
-        } else if stream.readable().await.is_err() {
-            return;
+        } else {
+            stream.read(&mut buf[len..]).await
+        };
+        match r {
+            Ok(0) | Err(_) => return,
+            Ok(n) => len += n,
         }
         if info.killed.load(Ordering::Acquire) {
             return;
-        }
-        if len == buf.len() {
-            let grow = buf.len().max(need.saturating_sub(buf.len())).max(READ_CHUNK);
-            buf.resize(buf.len() + grow, 0);
-        }
-        match stream.try_read(&mut buf[len..]) {
-            Ok(0) => return,
-            Ok(n) => len += n,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(_) => return,
         }
         srv.shared.stats.total_net_input_bytes.fetch_add((len - start) as u64, Ordering::Relaxed);
         if len - start < need {

@@ -118,7 +118,9 @@ pub fn run(argv: &[String], allocated_bytes: fn() -> usize) -> i32 {
             warning!("Failed to write PID file: {e}");
         }
     }
-    let io_threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 64);
+    // `io-threads` as in redis.conf (default 1): the number of worker threads that serve
+    // connections. See ARCHITECTURE.md ("Threads") for why 1 is the default on small machines.
+    let io_threads = cfg.get("io-threads").and_then(|v| v.parse::<usize>().ok()).unwrap_or(1).clamp(1, 128);
     let databases = cfg.databases();
     let mut shared = Shared::new(cfg, file);
     shared.allocated_bytes = allocated_bytes;

@@ -1,0 +1,349 @@
+//! Differential tests: every `tests/diff/*.txt` is replayed against the reference
+//! redis-server and against Shoal, and the raw replies must be identical byte for byte.
+//!
+//! File format (one command per line, split like redis-cli / `sdssplitargs`):
+//! - blank lines and lines starting with `#` are ignored;
+//! - `~ CMD ...`      compare only the reply type (first byte);
+//! - `@sort CMD ...`  the reply is an aggregate: compare its top-level elements sorted;
+//! - `!sleep MS`      sleep, send nothing;
+//! - `!raw "bytes"`   send the (escaped, possibly several) arguments concatenated as raw
+//!   bytes, then compare everything the server sends back until it goes quiet, and
+//!   whether it closed the connection (protocol errors);
+//! - `!reconnect`     open fresh connections to both servers.
+//!
+//! Each file gets a fresh pair of servers (so CONFIG SET in one file cannot leak into
+//! another) and one connection to each, after `FLUSHALL` and `SELECT 0`. When a server
+//! closes the connection (QUIT, protocol errors) both sides reconnect. Every mismatch of
+//! every file is collected and printed before the test fails.
+//!
+//! `DIFF_FILTER=substr` runs only the files whose name contains `substr`.
+
+mod common;
+
+use common::{escape, split_aggregate, split_args, RawConn, Server};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long to wait for a reply to a command line.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
+/// After `!raw`, the server has said everything once it is silent this long.
+const RAW_QUIET: Duration = Duration::from_millis(250);
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Exact,
+    Type,
+    Sort,
+}
+
+/// What one side answered to one line.
+#[derive(Clone, PartialEq, Debug)]
+enum Outcome {
+    Reply(Vec<u8>),
+    /// `!raw`: all bytes received, and whether the connection was closed afterwards.
+    Raw(Vec<u8>, bool),
+    /// The connection closed before a complete reply (bytes received so far).
+    Closed,
+    Timeout(String),
+    Error(String),
+}
+
+impl Outcome {
+    fn show(&self) -> String {
+        match self {
+            Outcome::Reply(b) => clip(&escape(b)),
+            Outcome::Raw(b, closed) => format!("{}{}", clip(&escape(b)), if *closed { "  [connection closed]" } else { "  [connection open]" }),
+            Outcome::Closed => "<connection closed without a reply>".into(),
+            Outcome::Timeout(s) => format!("<timeout: {}>", clip(s)),
+            Outcome::Error(s) => format!("<error: {}>", clip(s)),
+        }
+    }
+    fn breaks_connection(&self) -> bool {
+        match self {
+            Outcome::Reply(_) => false,
+            Outcome::Raw(_, closed) => *closed,
+            _ => true,
+        }
+    }
+}
+
+fn clip(s: &str) -> String {
+    const MAX: usize = 3000;
+    if s.len() <= MAX {
+        s.to_string()
+    } else {
+        let mut cut = MAX;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}... ({} chars in all)", &s[..cut], s.len())
+    }
+}
+
+struct Mismatch {
+    line_no: usize,
+    line: String,
+    expected: String,
+    got: String,
+}
+
+struct Side {
+    name: &'static str,
+    server: Server,
+    conn: RawConn,
+}
+
+impl Side {
+    fn new(name: &'static str, server: Server) -> Side {
+        let mut conn = server.conn();
+        conn.set_timeout(REPLY_TIMEOUT);
+        let mut s = Side { name, server, conn };
+        s.prepare();
+        s
+    }
+
+    fn prepare(&mut self) {
+        for c in [&["FLUSHALL"][..], &["SELECT", "0"][..]] {
+            match self.conn.cmd(c) {
+                Ok(r) if r.starts_with(b"+OK") => {}
+                other => panic!("{}: {:?} failed: {:?}", self.name, c, other.map(|r| escape(&r))),
+            }
+        }
+    }
+
+    fn reconnect(&mut self) -> io::Result<()> {
+        let mut c = RawConn::connect(self.server.port)?;
+        c.set_timeout(REPLY_TIMEOUT);
+        self.conn = c;
+        Ok(())
+    }
+
+    fn command(&mut self, args: &[Vec<u8>]) -> Outcome {
+        if let Err(e) = self.conn.send(args) {
+            return Outcome::Error(format!("send: {e}"));
+        }
+        match self.conn.read_reply() {
+            Ok(r) => Outcome::Reply(r),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Outcome::Closed,
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => Outcome::Timeout(e.to_string()),
+            Err(e) => Outcome::Error(e.to_string()),
+        }
+    }
+
+    fn raw(&mut self, bytes: &[u8]) -> Outcome {
+        if let Err(e) = self.conn.send_raw(bytes) {
+            return Outcome::Error(format!("send: {e}"));
+        }
+        let (b, closed) = self.conn.read_until_quiet(RAW_QUIET, REPLY_TIMEOUT);
+        Outcome::Raw(b, closed)
+    }
+}
+
+/// Normalises a reply for the comparison mode.
+fn normalise(o: &Outcome, mode: Mode) -> Outcome {
+    match (o, mode) {
+        (Outcome::Reply(r), Mode::Type) => Outcome::Reply(r.iter().take(1).copied().collect()),
+        (Outcome::Reply(r), Mode::Sort) => match split_aggregate(r) {
+            Some((mut header, mut elems)) => {
+                elems.sort();
+                for e in elems {
+                    header.extend_from_slice(&e);
+                }
+                Outcome::Reply(header)
+            }
+            None => o.clone(),
+        },
+        _ => o.clone(),
+    }
+}
+
+fn is_cmd(args: &[Vec<u8>], name: &str) -> bool {
+    args.first().is_some_and(|a| a.eq_ignore_ascii_case(name.as_bytes()))
+}
+
+/// Runs one file; returns its mismatches (or a fatal problem as a mismatch).
+fn run_file(path: &Path) -> (usize, Vec<Mismatch>) {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) => {
+            return (0, vec![Mismatch { line_no: 0, line: String::new(), expected: "a readable file".into(), got: e.to_string() }]);
+        }
+    };
+    let mut reference = Side::new("redis-server", Server::redis(&[]));
+    let mut shoal = Side::new("shoal-server", Server::shoal(&[]));
+    let mut mismatches = Vec::new();
+    let mut checked = 0usize;
+    for (idx, raw_line) in text.split(|&c| c == b'\n').enumerate() {
+        let line_no = idx + 1;
+        let line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() || trimmed[0] == b'#' {
+            continue;
+        }
+        let shown = String::from_utf8_lossy(trimmed).into_owned();
+        let bad = |why: &str| Mismatch { line_no, line: shown.clone(), expected: "a valid test line".into(), got: why.to_string() };
+        let (mode, rest) = if let Some(r) = trimmed.strip_prefix(b"~ ") {
+            (Mode::Type, r)
+        } else if let Some(r) = trimmed.strip_prefix(b"@sort ") {
+            (Mode::Sort, r)
+        } else {
+            (Mode::Exact, trimmed)
+        };
+        if let Some(ms) = rest.strip_prefix(b"!sleep") {
+            match std::str::from_utf8(ms).ok().and_then(|s| s.trim().parse::<u64>().ok()) {
+                Some(ms) => std::thread::sleep(Duration::from_millis(ms)),
+                None => mismatches.push(bad("!sleep needs a number of milliseconds")),
+            }
+            continue;
+        }
+        if rest == b"!reconnect" {
+            for side in [&mut reference, &mut shoal] {
+                if let Err(e) = side.reconnect() {
+                    mismatches.push(bad(&format!("{} reconnect failed: {e}", side.name)));
+                }
+            }
+            continue;
+        }
+        let (want, got) = if let Some(r) = rest.strip_prefix(b"!raw") {
+            let Some(parts) = split_args(r) else {
+                mismatches.push(bad("unbalanced quotes"));
+                continue;
+            };
+            let bytes: Vec<u8> = parts.concat();
+            let (mut want, mut got) = std::thread::scope(|s| {
+                let a = s.spawn(|| reference.raw(&bytes));
+                let b = s.spawn(|| shoal.raw(&bytes));
+                (a.join().expect("reference thread"), b.join().expect("shoal thread"))
+            });
+            // A close can trail the last reply a little: when only one side closed, give
+            // the other a second to close too.
+            let (wc, gc) = (matches!(want, Outcome::Raw(_, true)), matches!(got, Outcome::Raw(_, true)));
+            if wc != gc {
+                let (x, side) = if wc { (&mut got, &mut shoal) } else { (&mut want, &mut reference) };
+                if side.conn.closed_within(Duration::from_secs(1)) {
+                    if let Outcome::Raw(b, _) = x {
+                        let mut b = std::mem::take(b);
+                        b.extend_from_slice(side.conn.pending());
+                        *x = Outcome::Raw(b, true);
+                    }
+                }
+            }
+            (want, got)
+        } else {
+            let Some(args) = split_args(rest) else {
+                mismatches.push(bad("unbalanced quotes"));
+                continue;
+            };
+            if args.is_empty() {
+                continue;
+            }
+            let (mut want, mut got) = std::thread::scope(|s| {
+                let a = s.spawn(|| reference.command(&args));
+                let b = s.spawn(|| shoal.command(&args));
+                (a.join().expect("reference thread"), b.join().expect("shoal thread"))
+            });
+            if is_cmd(&args, "quit") {
+                // Compare the reply plus whether the connection is closed afterwards.
+                for (x, side) in [(&mut want, &mut reference), (&mut got, &mut shoal)] {
+                    if let Outcome::Reply(r) = x {
+                        let closed = side.conn.closed_within(Duration::from_secs(2));
+                        *x = Outcome::Raw(std::mem::take(r), closed);
+                    }
+                }
+            }
+            (normalise(&want, mode), normalise(&got, mode))
+        };
+        checked += 1;
+        if want != got {
+            mismatches.push(Mismatch { line_no, line: shown.clone(), expected: want.show(), got: got.show() });
+        }
+        if want.breaks_connection() || got.breaks_connection() {
+            if !shoal.server.alive() {
+                let log = shoal.server.log_text();
+                let tail: String = log.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+                mismatches.push(Mismatch {
+                    line_no,
+                    line: shown,
+                    expected: "shoal-server alive".into(),
+                    got: format!("shoal-server DIED; rest of the file skipped. Log tail:\n{tail}"),
+                });
+                break;
+            }
+            for side in [&mut reference, &mut shoal] {
+                if let Err(e) = side.reconnect() {
+                    mismatches.push(bad(&format!("{} reconnect failed: {e}", side.name)));
+                }
+            }
+        }
+    }
+    (checked, mismatches)
+}
+
+fn diff_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/diff");
+    let filter = std::env::var("DIFF_FILTER").unwrap_or_default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+                .filter(|p| filter.is_empty() || p.file_name().is_some_and(|n| n.to_string_lossy().contains(&filter)))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+#[test]
+fn differential() {
+    if !common::redis_available("differential") {
+        return;
+    }
+    let files = diff_files();
+    if files.is_empty() {
+        eprintln!("differential: no tests/diff/*.txt files (DIFF_FILTER={:?})", std::env::var("DIFF_FILTER").unwrap_or_default());
+        return;
+    }
+    // Files run in parallel (each with its own servers); sleeps dominate most files.
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 4);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<(usize, Vec<Mismatch>)>>> = files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers.min(files.len()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(f) = files.get(i) else { break };
+                let r = std::panic::catch_unwind(|| run_file(f)).unwrap_or_else(|p| {
+                    let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+                    (0, vec![Mismatch { line_no: 0, line: String::new(), expected: "the file to run".into(), got: format!("runner panicked: {msg}") }])
+                });
+                if let Ok(mut slot) = results[i].lock() {
+                    *slot = Some(r);
+                }
+            });
+        }
+    });
+    let mut report = String::new();
+    let mut failed_files = Vec::new();
+    let mut total_mismatches = 0;
+    for (f, r) in files.iter().zip(results) {
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let (checked, mism) = r.into_inner().ok().flatten().unwrap_or((0, Vec::new()));
+        if mism.is_empty() {
+            report.push_str(&format!("ok    {name}: {checked} lines identical\n"));
+            continue;
+        }
+        report.push_str(&format!("FAIL  {name}: {} of {checked} lines differ\n", mism.len()));
+        for m in &mism {
+            report.push_str(&format!(
+                "  {name}:{}: {}\n    expected (redis-server): {}\n    got      (shoal):        {}\n",
+                m.line_no, m.line, m.expected, m.got
+            ));
+        }
+        total_mismatches += mism.len();
+        failed_files.push(name);
+    }
+    eprintln!("\n==== differential report ====\n{report}");
+    assert!(failed_files.is_empty(), "{total_mismatches} mismatching lines in {} file(s): {}", failed_files.len(), failed_files.join(", "));
+}
