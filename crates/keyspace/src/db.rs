@@ -452,6 +452,25 @@ impl Db {
         let ids: Vec<u64> = self.watched.values().flatten().copied().collect();
         self.watch_dirty.extend(ids);
     }
+
+    /// Removes `key` if it exists and has not expired (DEL, UNLINK): a key past its
+    /// deadline is reclaimed as expired instead (recorded in `expired`) and None is
+    /// returned, as Redis's expireIfNeeded before the delete. Signals WATCHers.
+    pub fn remove_live(&mut self, key: &[u8], now: u64) -> Option<Value> {
+        if self.t.slots.is_empty() {
+            return None;
+        }
+        let slot = key_slot(key) as usize;
+        let h = self.hash(key);
+        if self.expire_if_needed(slot, h, key, now) {
+            return None;
+        }
+        let v = self.remove_hashed(slot, h, key);
+        if v.is_some() {
+            self.touch(key);
+        }
+        v
+    }
 }
 
 #[cfg(test)]

@@ -115,6 +115,21 @@ impl Sso {
         self.len() == 0
     }
 
+    /// The bytes, writable in place (the length cannot change): SETBIT, SETRANGE and
+    /// BITFIELD update a string without reallocating it.
+    #[inline]
+    pub fn as_bytes_mut(&mut self) -> &mut [u8] {
+        if self.tag == Tag::Heap {
+            let (p, l) = self.heap_parts();
+            // SAFETY: a heap Sso exclusively owns a live Box<[u8]> of this pointer and length,
+            // and `&mut self` guarantees no other borrow of it exists.
+            unsafe { std::slice::from_raw_parts_mut(p, l) }
+        } else {
+            let n = self.tag as usize;
+            &mut self.data[..n]
+        }
+    }
+
     /// True when the bytes live in a separate heap block.
     pub fn is_heap(&self) -> bool {
         self.tag == Tag::Heap

@@ -19,6 +19,25 @@ use tokio::net::TcpStream;
 
 const READ_CHUNK: usize = 16 * 1024;
 
+/// redis-server's reply to a non-loopback client in protected mode.
+const PROTECTED_MODE_DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// TCP keepalive as Redis's `anetKeepAlive`: probes after `interval` seconds idle,
+/// then every interval/3 seconds, 3 probes.
+fn set_keepalive(fd: i32, interval: i32) {
+    let one: libc::c_int = 1;
+    let probe = (interval / 3).max(1);
+    let cnt: libc::c_int = 3;
+    let sz = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: setsockopt on a socket fd we own, with pointers to live c_ints.
+    unsafe {
+        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, &one as *const _ as *const libc::c_void, sz);
+        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, &interval as *const _ as *const libc::c_void, sz);
+        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, &probe as *const _ as *const libc::c_void, sz);
+        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, &cnt as *const _ as *const libc::c_void, sz);
+    }
+}
+
 /// A decoded command of the current batch.
 enum Cmd {
     /// Ranges `ranges[a..b]` into the input buffer.
@@ -54,10 +73,20 @@ pub async fn serve(srv: Arc<Server>, std: std::net::TcpStream) {
     }
     let Ok(mut stream) = TcpStream::from_std(std) else { return };
 
-    let (maxclients, needs_auth) = {
+    let (maxclients, needs_auth, keepalive_s, protected) = {
         let c = srv.shared.config.read();
-        (c.get_i64("maxclients") as usize, c.requirepass().is_some())
+        // protected-mode, as Redis: with no password and the default bind, only loopback
+        // clients are served.
+        let protected = c.get_bool("protected-mode") && c.requirepass().is_none() && c.get("bind") == Some("* -::*");
+        (c.get_i64("maxclients") as usize, c.requirepass().is_some(), c.get_i64("tcp-keepalive"), protected)
     };
+    if keepalive_s > 0 {
+        set_keepalive(fd, keepalive_s as i32);
+    }
+    if protected && !stream.peer_addr().map(|a| a.ip().is_loopback()).unwrap_or(true) {
+        let _ = stream.write_all(PROTECTED_MODE_DENIED.as_bytes()).await;
+        return;
+    }
     {
         let clients = srv.shared.clients.lock();
         if clients.len() >= maxclients {

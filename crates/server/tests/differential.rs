@@ -9,6 +9,8 @@
 //! - `!raw "bytes"`   send the (escaped, possibly several) arguments concatenated as raw
 //!   bytes, then compare everything the server sends back until it goes quiet, and
 //!   whether it closed the connection (protocol errors);
+//! - `!rawrep PREFIX N REPEAT [SUFFIX]`  like `!raw` with PREFIX, N times REPEAT, SUFFIX
+//!   (for oversized requests);
 //! - `!reconnect`     open fresh connections to both servers.
 //!
 //! Each file gets a fresh pair of servers (so CONFIG SET in one file cannot leak into
@@ -28,7 +30,9 @@ use std::time::Duration;
 /// How long to wait for a reply to a command line.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 /// After `!raw`, the server has said everything once it is silent this long.
-const RAW_QUIET: Duration = Duration::from_millis(250);
+const RAW_QUIET: Duration = Duration::from_millis(150);
+/// After `!raw`, once Shoal sent as many bytes as the reference, how long to wait for more.
+const RAW_EXTRA_QUIET: Duration = Duration::from_millis(30);
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -103,11 +107,12 @@ impl Side {
         s
     }
 
+    /// FLUSHALL + SELECT 0. The servers are fresh, so a server that does not know
+    /// FLUSHALL yet is fine; a connection that does not answer is not.
     fn prepare(&mut self) {
         for c in [&["FLUSHALL"][..], &["SELECT", "0"][..]] {
-            match self.conn.cmd(c) {
-                Ok(r) if r.starts_with(b"+OK") => {}
-                other => panic!("{}: {:?} failed: {:?}", self.name, c, other.map(|r| escape(&r))),
+            if let Err(e) = self.conn.cmd(c) {
+                panic!("{}: {:?} failed: {e}", self.name, c);
             }
         }
     }
@@ -131,11 +136,13 @@ impl Side {
         }
     }
 
-    fn raw(&mut self, bytes: &[u8]) -> Outcome {
+    /// Sends raw bytes; reads until at least `min` bytes came and then the server is
+    /// quiet for `quiet`, or it closes the connection.
+    fn raw(&mut self, bytes: &[u8], min: usize, quiet: Duration) -> Outcome {
         if let Err(e) = self.conn.send_raw(bytes) {
             return Outcome::Error(format!("send: {e}"));
         }
-        let (b, closed) = self.conn.read_until_quiet(RAW_QUIET, REPLY_TIMEOUT);
+        let (b, closed) = self.conn.read_min(min, quiet, REPLY_TIMEOUT);
         Outcome::Raw(b, closed)
     }
 }
@@ -206,16 +213,31 @@ fn run_file(path: &Path) -> (usize, Vec<Mismatch>) {
             continue;
         }
         let (want, got) = if let Some(r) = rest.strip_prefix(b"!raw") {
-            let Some(parts) = split_args(r) else {
+            let Some(parts) = split_args(r.strip_prefix(b"rep").unwrap_or(r)) else {
                 mismatches.push(bad("unbalanced quotes"));
                 continue;
             };
-            let bytes: Vec<u8> = parts.concat();
-            let (mut want, mut got) = std::thread::scope(|s| {
-                let a = s.spawn(|| reference.raw(&bytes));
-                let b = s.spawn(|| shoal.raw(&bytes));
-                (a.join().expect("reference thread"), b.join().expect("shoal thread"))
-            });
+            let bytes: Vec<u8> = if r.starts_with(b"rep") {
+                // !rawrep PREFIX N REPEAT [SUFFIX]
+                let n = parts.get(1).and_then(|n| std::str::from_utf8(n).ok()).and_then(|n| n.parse::<usize>().ok());
+                match (parts.len(), n) {
+                    (3 | 4, Some(n)) => [parts[0].clone(), parts[2].repeat(n), parts.get(3).cloned().unwrap_or_default()].concat(),
+                    _ => {
+                        mismatches.push(bad("usage: !rawrep PREFIX COUNT REPEAT [SUFFIX]"));
+                        continue;
+                    }
+                }
+            } else {
+                parts.concat()
+            };
+            // The reference first, until it is quiet; then Shoal until it sent as many
+            // bytes (or closed), plus a short quiet time to catch extra bytes.
+            let mut want = reference.raw(&bytes, 0, RAW_QUIET);
+            let min = match &want {
+                Outcome::Raw(b, _) => b.len(),
+                _ => 0,
+            };
+            let mut got = shoal.raw(&bytes, min, if min == 0 { RAW_QUIET } else { RAW_EXTRA_QUIET });
             // A close can trail the last reply a little: when only one side closed, give
             // the other a second to close too.
             let (wc, gc) = (matches!(want, Outcome::Raw(_, true)), matches!(got, Outcome::Raw(_, true)));

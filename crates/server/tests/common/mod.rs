@@ -330,10 +330,17 @@ impl RawConn {
     /// Reads whatever arrives until the peer closes the connection or nothing arrives
     /// for `quiet`. Returns the bytes (buffered ones included) and whether it closed.
     pub fn read_until_quiet(&mut self, quiet: Duration, max: Duration) -> (Vec<u8>, bool) {
+        self.read_min(0, quiet, max)
+    }
+
+    /// Like [`RawConn::read_until_quiet`], but first waits (up to `max`) until at least
+    /// `min` bytes are buffered.
+    pub fn read_min(&mut self, min: usize, quiet: Duration, max: Duration) -> (Vec<u8>, bool) {
         let start = Instant::now();
         let mut closed = false;
-        let _ = self.stream.set_read_timeout(Some(quiet));
         loop {
+            let wait = if self.buf.len() < min { max.saturating_sub(start.elapsed()).max(Duration::from_millis(1)) } else { quiet };
+            let _ = self.stream.set_read_timeout(Some(wait));
             let mut chunk = [0u8; 64 * 1024];
             match self.stream.read(&mut chunk) {
                 Ok(0) => {
@@ -341,7 +348,11 @@ impl RawConn {
                     break;
                 }
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                    if self.buf.len() >= min || start.elapsed() >= max {
+                        break;
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => {
                     closed = true;
