@@ -129,6 +129,11 @@ pub struct ClientInfo {
     pub killed: AtomicBool,
     /// Wakes the connection task so it notices `killed` (set by the server).
     pub waker: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
+    /// Subscribed channels / patterns / shard channels (CLIENT LIST sub= psub= ssub=,
+    /// the `P` flag and CLIENT KILL TYPE PUBSUB); kept by the pub/sub commands.
+    pub sub_count: AtomicUsize,
+    pub psub_count: AtomicUsize,
+    pub ssub_count: AtomicUsize,
 }
 
 impl ClientInfo {
@@ -155,6 +160,9 @@ impl ClientInfo {
             watching: AtomicUsize::new(0),
             killed: AtomicBool::new(false),
             waker: Mutex::new(None),
+            sub_count: AtomicUsize::new(0),
+            psub_count: AtomicUsize::new(0),
+            ssub_count: AtomicUsize::new(0),
         }
     }
 
@@ -206,6 +214,8 @@ pub struct Shared {
     /// Bytes allocated by the process's allocator (INFO used_memory); set by the server,
     /// which owns the allocator choice.
     pub allocated_bytes: fn() -> usize,
+    /// DEBUG SET-ACTIVE-EXPIRE: false stops the cron's active expire cycle.
+    pub active_expire_enabled: AtomicBool,
 }
 
 /// Resident set size in bytes, from /proc (0 where unavailable).
@@ -243,6 +253,7 @@ impl Shared {
             slowlog_slower_than_us: AtomicI64::new(10000),
             slowlog_max_len: AtomicU64::new(128),
             allocated_bytes: rss_bytes,
+            active_expire_enabled: AtomicBool::new(true),
         }
     }
 }

@@ -218,6 +218,17 @@ fn reject(ctx: &mut Ctx<'_>, name: Option<&str>, e: CmdError) {
     if let Some(n) = name {
         ctx.st.cmd_stats.entry(n.to_string()).or_default().rejected_calls += 1;
     }
+    if name == Some("exec") {
+        // As redis-server's execCommandAbort: a rejected EXEC (wrong arity, NOAUTH)
+        // discards the transaction and the WATCHed keys, even outside MULTI.
+        ctx.client.multi = None;
+        ctx.client.info.multi.store(-1, Ordering::Relaxed);
+        crate::family::tx::unwatch_all(ctx);
+        let text = e.to_string();
+        let why = text.strip_prefix("ERR ").unwrap_or(&text);
+        write_error(ctx, &CmdError::raw(format!("EXECABORT Transaction discarded because of: {why}")));
+        return;
+    }
     write_error(ctx, &e);
 }
 

@@ -38,12 +38,13 @@ pub enum Decoded {
     Incomplete { need: usize },
 }
 
-/// A malformed request. The text is the reply sent before the connection is closed.
+/// A malformed request. The text is the error reply (`ERR Protocol error: ...`, as
+/// redis-server) sent before the connection is closed.
 #[derive(Debug, PartialEq, Eq, Clone)]
 pub struct ProtocolError(pub String);
 
 fn perr(s: &str) -> ProtocolError {
-    ProtocolError(format!("Protocol error: {s}"))
+    ProtocolError(format!("ERR Protocol error: {s}"))
 }
 
 /// Parses a decimal integer exactly as Redis's `string2ll`: no spaces, no '+', no
@@ -139,7 +140,7 @@ fn decode_multibulk(buf: &[u8], ranges: &mut Vec<(usize, usize)>, limits: &Limit
             return Ok(Decoded::Incomplete { need: nl + 2 });
         }
         if buf[pos] != b'$' {
-            return Err(ProtocolError(format!("Protocol error: expected '$', got '{}'", buf[pos] as char)));
+            return Err(ProtocolError(format!("ERR Protocol error: expected '$', got '{}'", buf[pos] as char)));
         }
         let len = match parse_i64_strict(&buf[pos + 1..nl]) {
             Some(n) if n >= 0 && (n as u64) <= limits.bulk_len_max => n as usize,
@@ -355,12 +356,12 @@ mod tests {
 
     #[test]
     fn multibulk_errors_match_redis() {
-        assert_eq!(dec(b"*x\r\n").unwrap_err().0, "Protocol error: invalid multibulk length");
-        assert_eq!(dec(b"*1\r\n$-3\r\n").unwrap_err().0, "Protocol error: invalid bulk length");
-        assert_eq!(dec(b"*1\r\n:3\r\n").unwrap_err().0, "Protocol error: expected '$', got ':'");
+        assert_eq!(dec(b"*x\r\n").unwrap_err().0, "ERR Protocol error: invalid multibulk length");
+        assert_eq!(dec(b"*1\r\n$-3\r\n").unwrap_err().0, "ERR Protocol error: invalid bulk length");
+        assert_eq!(dec(b"*1\r\n:3\r\n").unwrap_err().0, "ERR Protocol error: expected '$', got ':'");
         let limits = Limits { bulk_len_max: 10, unauthenticated: false };
         let mut r = Vec::new();
-        assert_eq!(decode(b"*1\r\n$11\r\n", &mut r, &limits).unwrap_err().0, "Protocol error: invalid bulk length");
+        assert_eq!(decode(b"*1\r\n$11\r\n", &mut r, &limits).unwrap_err().0, "ERR Protocol error: invalid bulk length");
     }
 
     #[test]
@@ -368,7 +369,7 @@ mod tests {
         let (d, a) = dec(b"SET k \"a b\"\r\n").unwrap();
         assert_eq!(d, Decoded::Command { consumed: 13 });
         assert_eq!(a, vec![b"SET".to_vec(), b"k".to_vec(), b"a b".to_vec()]);
-        assert_eq!(dec(b"GET \"k\r\n").unwrap_err().0, "Protocol error: unbalanced quotes in request");
+        assert_eq!(dec(b"GET \"k\r\n").unwrap_err().0, "ERR Protocol error: unbalanced quotes in request");
         let (_, a) = dec(b"\r\n").unwrap();
         assert!(a.is_empty());
         assert_eq!(split_inline_owned(b"set \"a\\x41\\n\" 'it\\'s'").unwrap(), vec![b"set".to_vec(), b"aA\n".to_vec(), b"it's".to_vec()]);

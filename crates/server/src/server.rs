@@ -126,6 +126,8 @@ pub fn run(argv: &[String], allocated_bytes: fn() -> usize) -> i32 {
     shared.allocated_bytes = allocated_bytes;
     shared.tcp_port.store(port as u32, Ordering::Relaxed);
     let server = Arc::new(Server { shared, state: Mutex::new(State::new(databases)) });
+    config::set_loglevel_hook(crate::log::set_level);
+    config::apply_hot(&server.shared.config.read(), &server.shared);
     notice!("Running mode=standalone, port={port}.");
     warning!("Server initialized");
 

@@ -1,5 +1,663 @@
-//! Family: hash (being written).
+//! Family: hashes (HSET and friends, HINCRBY*, HRANDFIELD, HSCAN), as Redis 7.0's
+//! `t_hash.c`. The two encodings live in `shoal_keyspace::value::hash`.
+//!
+//! Conventions, as Redis: reads count keyspace hits/misses; a write that changes
+//! nothing (HDEL of absent fields, HSETNX of an existing field) neither signals WATCH
+//! nor counts as dirty; a hash left empty is deleted.
 
-use crate::table::CommandDef;
+use crate::ctx::Ctx;
+use crate::error::{CmdError, CmdResult};
+use crate::table::{flags::*, CommandDef};
+use crate::util::{eq_ic, parse_i64};
+use shoal_keyspace::glob::glob_match;
+use shoal_keyspace::value::hash::HashLimits;
+use shoal_keyspace::value::HashValue;
+use shoal_keyspace::Value;
+use shoal_resp::{Args, ReplyBuf};
+use std::sync::atomic::Ordering;
 
-pub static COMMANDS: &[CommandDef] = &[];
+/// The listpack thresholds from the configuration.
+fn limits(ctx: &Ctx<'_>) -> HashLimits {
+    let c = ctx.shared.config.read();
+    let entries = c.get_i64("hash-max-listpack-entries");
+    let value = c.get_i64("hash-max-listpack-value");
+    HashLimits { max_listpack_entries: entries.max(0) as usize, max_listpack_value: value.max(0) as usize }
+}
+
+/// Read lookup (`lookupKeyRead` + `checkType`): the hash at `key` (None when absent),
+/// with the reply buffer, counting a keyspace hit or miss.
+fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<(Option<&'c HashValue>, &'c mut ReplyBuf), CmdError> {
+    let now = ctx.st.ks.now_ms;
+    let stats = &ctx.shared.stats;
+    let h = match ctx.st.ks.dbs[ctx.client.db].get(key, now) {
+        None => {
+            stats.keyspace_misses.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+        Some(v) => {
+            stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
+            match v {
+                Value::Hash(h) => Some(&**h),
+                _ => return Err(CmdError::WrongType),
+            }
+        }
+    };
+    Ok((h, &mut *ctx.out))
+}
+
+/// Write-side type check without signalling WATCH: Ok(None) when absent.
+fn peek_write<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c HashValue>, CmdError> {
+    let now = ctx.st.ks.now_ms;
+    match ctx.st.ks.dbs[ctx.client.db].get(key, now) {
+        None => Ok(None),
+        Some(Value::Hash(h)) => Ok(Some(&**h)),
+        Some(_) => Err(CmdError::WrongType),
+    }
+}
+
+/// Applies `f` to the hash at `key` (created when absent), signalling WATCH. The caller
+/// has already checked the type.
+fn modify<R>(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&mut HashValue) -> R) -> R {
+    let now = ctx.st.ks.now_ms;
+    let db = &mut ctx.st.ks.dbs[ctx.client.db];
+    if let Some(Value::Hash(h)) = db.get_mut(key, now) {
+        return f(h);
+    }
+    let mut h = HashValue::new();
+    let r = f(&mut h);
+    db.set(key, Value::Hash(Box::new(h)), false);
+    r
+}
+
+/// HSET key field value [field value ...] / HMSET (same, replying +OK).
+fn hset_generic(ctx: &mut Ctx<'_>, args: Args<'_>, hmset: bool) -> CmdResult {
+    if args.len() % 2 == 1 {
+        return Err(CmdError::WrongArity(if hmset { "hmset" } else { "hset" }.into()));
+    }
+    let key = args.get(1);
+    peek_write(ctx, key)?;
+    let lim = limits(ctx);
+    let created = modify(ctx, key, |h| {
+        let mut created = 0;
+        let mut i = 2;
+        while i < args.len() {
+            created += h.set(args.get(i), args.get(i + 1), &lim) as i64;
+            i += 2;
+        }
+        created
+    });
+    ctx.notify(b'h', "hset", key);
+    ctx.dirty(((args.len() - 2) / 2) as u64);
+    if hmset {
+        ctx.out.ok();
+    } else {
+        ctx.out.int(created);
+    }
+    Ok(())
+}
+
+fn hset(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    hset_generic(ctx, args, false)
+}
+
+fn hmset(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    hset_generic(ctx, args, true)
+}
+
+/// HSETNX key field value
+fn hsetnx(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let key = args.get(1);
+    let (field, value) = (args.get(2), args.get(3));
+    if peek_write(ctx, key)?.is_some_and(|h| h.contains(field)) {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    let lim = limits(ctx);
+    modify(ctx, key, |h| h.set(field, value, &lim));
+    ctx.notify(b'h', "hset", key);
+    ctx.dirty(1);
+    ctx.out.int(1);
+    Ok(())
+}
+
+/// HGET key field
+fn hget(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let (h, out) = read(ctx, args.get(1))?;
+    match h.and_then(|h| h.get(args.get(2))) {
+        Some(v) => out.bulk(v),
+        None => out.null(),
+    }
+    Ok(())
+}
+
+/// HMGET key field [field ...]
+fn hmget(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let (h, out) = read(ctx, args.get(1))?;
+    out.array(args.len() - 2);
+    for i in 2..args.len() {
+        match h.and_then(|h| h.get(args.get(i))) {
+            Some(v) => out.bulk(v),
+            None => out.null(),
+        }
+    }
+    Ok(())
+}
+
+/// HDEL key field [field ...]
+fn hdel(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let key = args.get(1);
+    let Some(h) = peek_write(ctx, key)? else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    if !(2..args.len()).any(|i| h.contains(args.get(i))) {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    let (deleted, emptied) = modify(ctx, key, |h| {
+        let mut deleted = 0i64;
+        for i in 2..args.len() {
+            if h.remove(args.get(i)) {
+                deleted += 1;
+                if h.is_empty() {
+                    return (deleted, true);
+                }
+            }
+        }
+        (deleted, false)
+    });
+    if emptied {
+        ctx.db().remove(key);
+    }
+    ctx.notify(b'h', "hdel", key);
+    if emptied {
+        ctx.notify(b'g', "del", key);
+    }
+    ctx.dirty(deleted as u64);
+    ctx.out.int(deleted);
+    Ok(())
+}
+
+/// HLEN key
+fn hlen(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let (h, out) = read(ctx, args.get(1))?;
+    out.int(h.map_or(0, |h| h.len()) as i64);
+    Ok(())
+}
+
+/// HSTRLEN key field
+fn hstrlen(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let (h, out) = read(ctx, args.get(1))?;
+    out.int(h.and_then(|h| h.get(args.get(2))).map_or(0, |v| v.len()) as i64);
+    Ok(())
+}
+
+/// HEXISTS key field
+fn hexists(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let (h, out) = read(ctx, args.get(1))?;
+    out.int(h.is_some_and(|h| h.contains(args.get(2))) as i64);
+    Ok(())
+}
+
+const KEYS: u8 = 1;
+const VALUES: u8 = 2;
+
+/// HKEYS / HVALS / HGETALL (a map in RESP3).
+fn getall_generic(ctx: &mut Ctx<'_>, args: Args<'_>, what: u8) -> CmdResult {
+    let (h, out) = read(ctx, args.get(1))?;
+    let Some(h) = h else {
+        if what == KEYS | VALUES {
+            out.map(0);
+        } else {
+            out.array(0);
+        }
+        return Ok(());
+    };
+    let n = h.len();
+    if what == KEYS | VALUES {
+        out.map(n);
+    } else {
+        out.array(n);
+    }
+    for (f, v) in h.iter() {
+        if what & KEYS != 0 {
+            out.bulk(f);
+        }
+        if what & VALUES != 0 {
+            out.bulk(v);
+        }
+    }
+    Ok(())
+}
+
+fn hkeys(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    getall_generic(ctx, args, KEYS)
+}
+
+fn hvals(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    getall_generic(ctx, args, VALUES)
+}
+
+fn hgetall(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    getall_generic(ctx, args, KEYS | VALUES)
+}
+
+/// HINCRBY key field increment
+fn hincrby(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let incr = parse_i64(args.get(3))?;
+    let (key, field) = (args.get(1), args.get(2));
+    let old = match peek_write(ctx, key)?.and_then(|h| h.get(field)) {
+        None => 0,
+        Some(v) => shoal_keyspace::value::shoal_parse_i64(v).ok_or_else(|| CmdError::err("hash value is not an integer"))?,
+    };
+    let new = old.checked_add(incr).ok_or(CmdError::Overflow)?;
+    let mut buf = [0u8; 20];
+    let s = fmt_u64(&mut buf, new.unsigned_abs(), new < 0);
+    let lim = limits(ctx);
+    modify(ctx, key, |h| h.set(field, s, &lim));
+    ctx.notify(b'h', "hincrby", key);
+    ctx.dirty(1);
+    ctx.out.int(new);
+    Ok(())
+}
+
+/// HINCRBYFLOAT key field increment
+fn hincrbyfloat(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let incr = shoal_resp::parse_double(args.get(3)).ok_or(CmdError::NotFloat)?;
+    if incr.is_nan() || incr.is_infinite() {
+        return Err(CmdError::err("value is NaN or Infinity"));
+    }
+    let (key, field) = (args.get(1), args.get(2));
+    let old = match peek_write(ctx, key)?.and_then(|h| h.get(field)) {
+        None => 0.0,
+        Some(v) => parse_ld(v).ok_or_else(|| CmdError::err("hash value is not a float"))?,
+    };
+    let new = old + incr;
+    if new.is_nan() || new.is_infinite() {
+        return Err(CmdError::err("increment would produce NaN or Infinity"));
+    }
+    let s = shoal_resp::fmt_long_double_human(new);
+    let lim = limits(ctx);
+    modify(ctx, key, |h| h.set(field, s.as_bytes(), &lim));
+    ctx.notify(b'h', "hincrbyfloat", key);
+    ctx.dirty(1);
+    ctx.out.bulk(s.as_bytes());
+    Ok(())
+}
+
+/// Decimal digits of `n` (with a '-' when `neg`) at the end of `buf`.
+fn fmt_u64(buf: &mut [u8; 20], mut n: u64, neg: bool) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
+/// Redis's `string2ld` on a stored value: a float with nothing around it, not NaN.
+fn parse_ld(v: &[u8]) -> Option<f64> {
+    let d = shoal_resp::parse_double(v)?;
+    (!d.is_nan()).then_some(d)
+}
+
+/// Writes one HRANDFIELD element: the field, or (with values) field and value, as a
+/// 2-element array in RESP3.
+#[inline]
+fn rand_elem(out: &mut ReplyBuf, f: &[u8], v: &[u8], withvalues: bool) {
+    if withvalues && out.resp3 {
+        out.array(2);
+    }
+    out.bulk(f);
+    if withvalues {
+        out.bulk(v);
+    }
+}
+
+/// HRANDFIELD key [count [WITHVALUES]]
+fn hrandfield(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    if args.len() == 2 {
+        let ks = &mut ctx.st.ks;
+        let now = ks.now_ms;
+        let stats = &ctx.shared.stats;
+        let out = &mut *ctx.out;
+        match ks.dbs[ctx.client.db].get(args.get(1), now) {
+            None => {
+                stats.keyspace_misses.fetch_add(1, Ordering::Relaxed);
+                out.null();
+            }
+            Some(Value::Hash(h)) => {
+                stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
+                match h.random(&mut ks.rng) {
+                    Some((f, _)) => out.bulk(f),
+                    None => out.null(),
+                }
+            }
+            Some(_) => {
+                stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
+                return Err(CmdError::WrongType);
+            }
+        }
+        return Ok(());
+    }
+    let l = parse_i64(args.get(2))?;
+    if l < -i64::MAX {
+        return Err(CmdError::err("value is out of range, value must between -9223372036854775807 and 9223372036854775807"));
+    }
+    let withvalues = match args.len() {
+        3 => false,
+        4 if eq_ic(args.get(3), "withvalues") => true,
+        _ => return Err(CmdError::Syntax),
+    };
+    if withvalues && !(-i64::MAX / 2..=i64::MAX / 2).contains(&l) {
+        return Err(CmdError::err("value is out of range"));
+    }
+    let (uniq, count) = if l >= 0 { (true, l as u64) } else { (false, l.unsigned_abs()) };
+
+    let ks = &mut ctx.st.ks;
+    let now = ks.now_ms;
+    let stats = &ctx.shared.stats;
+    let out = &mut *ctx.out;
+    let h = match ks.dbs[ctx.client.db].get(args.get(1), now) {
+        None => {
+            stats.keyspace_misses.fetch_add(1, Ordering::Relaxed);
+            out.array(0);
+            return Ok(());
+        }
+        Some(Value::Hash(h)) => {
+            stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
+            &**h
+        }
+        Some(_) => {
+            stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
+            return Err(CmdError::WrongType);
+        }
+    };
+    let rng = &mut ks.rng;
+    let size = h.len() as u64;
+    if count == 0 || size == 0 {
+        out.array(0);
+        return Ok(());
+    }
+    let per = if withvalues && !out.resp3 { 2 } else { 1 };
+
+    // CASE 1: negative count (or 1): independent picks, repetitions allowed.
+    if !uniq || count == 1 {
+        out.array((count * per) as usize);
+        if let HashValue::Table(t) = h {
+            for _ in 0..count {
+                if let Some((f, v)) = t.random(rng) {
+                    rand_elem(out, f, v, withvalues);
+                }
+            }
+        } else {
+            let pairs: Vec<(&[u8], &[u8])> = h.iter().collect();
+            for _ in 0..count {
+                let (f, v) = pairs[rand::Rng::gen_range(rng, 0..pairs.len())];
+                rand_elem(out, f, v, withvalues);
+            }
+        }
+        return Ok(());
+    }
+
+    let n = count.min(size);
+    out.array((n * per) as usize);
+    // CASE 2: the whole hash, in its own order.
+    if count >= size {
+        for (f, v) in h.iter() {
+            rand_elem(out, f, v, withvalues);
+        }
+        return Ok(());
+    }
+    // CASE 3: a large share of the hash: choose from a full copy.
+    if h.as_table().is_none() || count * 3 > size {
+        let mut pairs: Vec<(&[u8], &[u8])> = h.iter().collect();
+        for i in 0..n as usize {
+            let j = rand::Rng::gen_range(rng, i..pairs.len());
+            pairs.swap(i, j);
+            let (f, v) = pairs[i];
+            rand_elem(out, f, v, withvalues);
+        }
+        return Ok(());
+    }
+    // CASE 4: few of many: random picks until enough distinct fields.
+    let mut seen: hashbrown::HashSet<&[u8]> = hashbrown::HashSet::with_capacity(n as usize);
+    if let HashValue::Table(t) = h {
+        while (seen.len() as u64) < n {
+            if let Some((f, v)) = t.random(rng) {
+                if seen.insert(f) {
+                    rand_elem(out, f, v, withvalues);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A SCAN cursor as Redis's `parseScanCursorOrReply` reads it (`strtoul`, base 10):
+/// optional sign (a '-' wraps), no leading space, nothing after the digits, no overflow;
+/// an empty string is cursor 0.
+fn parse_cursor(b: &[u8]) -> Option<u64> {
+    if b.first().is_some_and(|&c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')) {
+        return None;
+    }
+    let (neg, start) = match b.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
+    };
+    let mut i = start;
+    let mut v: u64 = 0;
+    let mut overflow = false;
+    while i < b.len() && b[i].is_ascii_digit() {
+        match v.checked_mul(10).and_then(|x| x.checked_add((b[i] - b'0') as u64)) {
+            Some(x) => v = x,
+            None => overflow = true,
+        }
+        i += 1;
+    }
+    if i == start {
+        // No digits: the end pointer stays at the start of the string.
+        return if b.first().is_none_or(|&c| c == 0) { Some(0) } else { None };
+    }
+    if overflow || (i < b.len() && b[i] != 0) {
+        return None;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// HSCAN key cursor [MATCH pattern] [COUNT count]
+fn hscan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    let cursor = parse_cursor(args.get(2)).ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let (h, out) = read(ctx, args.get(1))?;
+    let Some(h) = h else {
+        out.array(2);
+        out.bulk(b"0");
+        out.array(0);
+        return Ok(());
+    };
+    let mut count: i64 = 10;
+    let mut pat: Option<&[u8]> = None;
+    let mut i = 3;
+    while i < args.len() {
+        let remaining = args.len() - i;
+        if eq_ic(args.get(i), "count") && remaining >= 2 {
+            count = parse_i64(args.get(i + 1))?;
+            if count < 1 {
+                return Err(CmdError::Syntax);
+            }
+            i += 2;
+        } else if eq_ic(args.get(i), "match") && remaining >= 2 {
+            let p = args.get(i + 1);
+            pat = if p == b"*" { None } else { Some(p) };
+            i += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let mut items: Vec<(&[u8], &[u8])> = Vec::new();
+    let next = match h.as_table() {
+        None => h.scan(cursor, |f, v| items.push((f, v))),
+        Some(t) => {
+            // As Redis: visit buckets until COUNT list entries (a field and its value
+            // are two) or COUNT*10 buckets.
+            let mut c = cursor;
+            let mut budget = count.saturating_mul(10);
+            loop {
+                c = t.scan(c, |f, v| items.push((f, v)));
+                if c == 0 || budget == 0 || (items.len() as i64).saturating_mul(2) >= count {
+                    break;
+                }
+                budget -= 1;
+            }
+            c
+        }
+    };
+    if let Some(p) = pat {
+        items.retain(|(f, _)| glob_match(p, f, false));
+    }
+    out.array(2);
+    let mut buf = [0u8; 20];
+    out.bulk(fmt_u64(&mut buf, next, false));
+    out.array(items.len() * 2);
+    for (f, v) in items {
+        out.bulk(f);
+        out.bulk(v);
+    }
+    Ok(())
+}
+
+pub static COMMANDS: &[CommandDef] = &[
+    CommandDef {
+        summary: "Set the string value of a hash field",
+        since: "2.0.0",
+        complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
+        ..CommandDef::new("hset", -4, WRITE | DENYOOM | FAST, (1, 1, 1), "hash", hset)
+    },
+    CommandDef {
+        summary: "Set the value of a hash field, only if the field does not exist",
+        since: "2.0.0",
+        complexity: "O(1)",
+        ..CommandDef::new("hsetnx", 4, WRITE | DENYOOM | FAST, (1, 1, 1), "hash", hsetnx)
+    },
+    CommandDef {
+        summary: "Get the value of a hash field",
+        since: "2.0.0",
+        complexity: "O(1)",
+        ..CommandDef::new("hget", 3, READONLY | FAST, (1, 1, 1), "hash", hget)
+    },
+    CommandDef {
+        summary: "Set multiple hash fields to multiple values",
+        since: "2.0.0",
+        complexity: "O(N) where N is the number of fields being set.",
+        ..CommandDef::new("hmset", -4, WRITE | DENYOOM | FAST, (1, 1, 1), "hash", hmset)
+    },
+    CommandDef {
+        summary: "Get the values of all the given hash fields",
+        since: "2.0.0",
+        complexity: "O(N) where N is the number of fields being requested.",
+        ..CommandDef::new("hmget", -3, READONLY | FAST, (1, 1, 1), "hash", hmget)
+    },
+    CommandDef {
+        summary: "Delete one or more hash fields",
+        since: "2.0.0",
+        complexity: "O(N) where N is the number of fields to be removed.",
+        ..CommandDef::new("hdel", -3, WRITE | FAST, (1, 1, 1), "hash", hdel)
+    },
+    CommandDef {
+        summary: "Get the number of fields in a hash",
+        since: "2.0.0",
+        complexity: "O(1)",
+        ..CommandDef::new("hlen", 2, READONLY | FAST, (1, 1, 1), "hash", hlen)
+    },
+    CommandDef {
+        summary: "Get the length of the value of a hash field",
+        since: "3.2.0",
+        complexity: "O(1)",
+        ..CommandDef::new("hstrlen", 3, READONLY | FAST, (1, 1, 1), "hash", hstrlen)
+    },
+    CommandDef {
+        summary: "Determine if a hash field exists",
+        since: "2.0.0",
+        complexity: "O(1)",
+        ..CommandDef::new("hexists", 3, READONLY | FAST, (1, 1, 1), "hash", hexists)
+    },
+    CommandDef {
+        summary: "Get all the fields in a hash",
+        since: "2.0.0",
+        complexity: "O(N) where N is the size of the hash.",
+        ..CommandDef::new("hkeys", 2, READONLY, (1, 1, 1), "hash", hkeys)
+    },
+    CommandDef {
+        summary: "Get all the values in a hash",
+        since: "2.0.0",
+        complexity: "O(N) where N is the size of the hash.",
+        ..CommandDef::new("hvals", 2, READONLY, (1, 1, 1), "hash", hvals)
+    },
+    CommandDef {
+        summary: "Get all the fields and values in a hash",
+        since: "2.0.0",
+        complexity: "O(N) where N is the size of the hash.",
+        ..CommandDef::new("hgetall", 2, READONLY, (1, 1, 1), "hash", hgetall)
+    },
+    CommandDef {
+        summary: "Increment the integer value of a hash field by the given number",
+        since: "2.0.0",
+        complexity: "O(1)",
+        ..CommandDef::new("hincrby", 4, WRITE | DENYOOM | FAST, (1, 1, 1), "hash", hincrby)
+    },
+    CommandDef {
+        summary: "Increment the float value of a hash field by the given amount",
+        since: "2.6.0",
+        complexity: "O(1)",
+        ..CommandDef::new("hincrbyfloat", 4, WRITE | DENYOOM | FAST, (1, 1, 1), "hash", hincrbyfloat)
+    },
+    CommandDef {
+        summary: "Get one or multiple random fields from a hash",
+        since: "6.2.0",
+        complexity: "O(N) where N is the number of fields returned",
+        ..CommandDef::new("hrandfield", -2, READONLY, (1, 1, 1), "hash", hrandfield)
+    },
+    CommandDef {
+        summary: "Incrementally iterate hash fields and associated values",
+        since: "2.8.0",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+        ..CommandDef::new("hscan", -3, READONLY, (1, 1, 1), "hash", hscan)
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::{fmt_u64, parse_cursor};
+
+    #[test]
+    fn formats_integers() {
+        let mut b = [0u8; 20];
+        assert_eq!(fmt_u64(&mut b, u64::MAX, false), b"18446744073709551615");
+        assert_eq!(fmt_u64(&mut b, i64::MIN.unsigned_abs(), true), b"-9223372036854775808");
+        assert_eq!(fmt_u64(&mut b, 0, false), b"0");
+    }
+
+    #[test]
+    fn cursor_like_strtoul() {
+        assert_eq!(parse_cursor(b""), Some(0));
+        assert_eq!(parse_cursor(b"0"), Some(0));
+        assert_eq!(parse_cursor(b"+7"), Some(7));
+        assert_eq!(parse_cursor(b"007"), Some(7));
+        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551616"), None);
+        assert_eq!(parse_cursor(b" 1"), None);
+        assert_eq!(parse_cursor(b"1 "), None);
+        assert_eq!(parse_cursor(b"-"), None);
+        assert_eq!(parse_cursor(b"x"), None);
+    }
+}

@@ -4,6 +4,7 @@ pub mod bitops;
 pub mod config;
 pub mod connection;
 pub mod hash;
+pub mod info;
 pub mod keys;
 pub mod server;
 pub mod string;

@@ -318,7 +318,7 @@ impl Table {
     /// One step of a SCAN with Redis's reverse-binary cursor (`dictScan` on one table):
     /// calls `f` for every element of the bucket `cursor` designates and returns the
     /// next cursor (0 when the scan is complete).
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, mut f: impl FnMut(&'a [u8], &'a [u8])) -> u64 {
         if self.len == 0 {
             return 0;
         }
@@ -549,7 +549,7 @@ impl HashValue {
 
     /// One step of HSCAN. A listpack is visited whole and the returned cursor is 0, as
     /// Redis; a table visits one bucket (see [`Table::scan`]).
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, mut f: impl FnMut(&'a [u8], &'a [u8])) -> u64 {
         match self {
             HashValue::Listpack(_) => {
                 for (k, v) in self.iter() {
