@@ -165,6 +165,20 @@ impl Db {
         self.t.slots[slot].keys.find_mut(h, |e| e.key.as_bytes() == key).map(|e| &mut e.value)
     }
 
+    /// Read-modify-write access in one lookup (INCR and friends): lazily expires the key
+    /// like [`Db::get`], but does NOT signal WATCHers; the caller calls [`Db::touch`]
+    /// once it has actually changed the value.
+    #[inline]
+    pub fn get_mut_untracked(&mut self, key: &[u8], now: u64) -> Option<&mut Value> {
+        let slot = key_slot(key) as usize;
+        let h = self.hash(key);
+        if self.t.slots.is_empty() {
+            return None;
+        }
+        self.expire_if_needed(slot, h, key, now);
+        self.t.slots[slot].keys.find_mut(h, |e| e.key.as_bytes() == key).map(|e| &mut e.value)
+    }
+
     /// True when `key` exists (and is not expired).
     pub fn contains(&mut self, key: &[u8], now: u64) -> bool {
         self.get(key, now).is_some()

@@ -8,10 +8,16 @@
 use crate::sso::Sso;
 
 pub mod hash;
+pub mod list;
 pub mod listpack;
+pub mod set;
+pub mod zset;
 
 pub use hash::HashValue;
+pub use list::ListValue;
 pub use listpack::Listpack;
+pub use set::SetValue;
+pub use zset::ZSetValue;
 
 /// A value stored under a key.
 pub enum Value {
@@ -20,6 +26,12 @@ pub enum Value {
     Str(Sso),
     /// A hash (listpack or hashtable encoding).
     Hash(Box<HashValue>),
+    /// A list (listpack or quicklist encoding).
+    List(Box<ListValue>),
+    /// A set (intset, listpack or hashtable encoding).
+    Set(Box<SetValue>),
+    /// A sorted set (listpack or skiplist encoding).
+    ZSet(Box<ZSetValue>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24, "Value must fold its tag into Sso's niche");
@@ -34,6 +46,9 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -51,6 +66,9 @@ impl Value {
                 }
             }
             Value::Hash(h) => h.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Set(x) => x.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -59,6 +77,9 @@ impl Value {
         match self {
             Value::Str(s) => s.heap_size(),
             Value::Hash(h) => h.mem_usage(),
+            Value::List(l) => l.mem_usage(),
+            Value::Set(x) => x.mem_usage(),
+            Value::ZSet(z) => z.mem_usage(),
         }
     }
 

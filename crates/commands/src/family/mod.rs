@@ -9,3 +9,6 @@ pub mod keys;
 pub mod server;
 pub mod string;
 pub mod tx;
+pub mod list;
+pub mod set;
+pub mod zset;

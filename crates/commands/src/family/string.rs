@@ -33,15 +33,6 @@ pub fn check_string_length(ctx: &Ctx<'_>, size: i64) -> CmdResult {
     Ok(())
 }
 
-/// Redis's `getLongLongFromObject` on a stored value: absent = 0.
-fn stored_i64(v: Option<&Value>) -> Result<i64, CmdError> {
-    match v {
-        None => Ok(0),
-        Some(Value::Str(s)) => shoal_parse_i64(s.as_bytes()).ok_or(CmdError::NotInteger),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
 /// Formats an i64 into a stack buffer, returning the digits.
 #[inline]
 pub fn fmt_i64(buf: &mut [u8; 20], n: i64) -> &[u8] {
@@ -418,12 +409,22 @@ fn msetnx(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 fn incr_decr(ctx: &mut Ctx<'_>, key: &[u8], incr: i64) -> CmdResult {
     let now = ctx.now();
     let db = &mut ctx.st.ks.dbs[ctx.client.db];
-    let old = stored_i64(db.get(key, now))?;
-    let Some(value) = old.checked_add(incr) else {
-        return Err(CmdError::Overflow);
-    };
     let mut buf = [0u8; 20];
-    db.set(key, Value::str(fmt_i64(&mut buf, value)), true);
+    // One lookup for an existing key: parse, then replace the bytes in place.
+    let value = match db.get_mut_untracked(key, now) {
+        Some(Value::Str(s)) => {
+            let old = shoal_parse_i64(s.as_bytes()).ok_or(CmdError::NotInteger)?;
+            let value = old.checked_add(incr).ok_or(CmdError::Overflow)?;
+            *s = shoal_keyspace::Sso::new(fmt_i64(&mut buf, value));
+            db.touch(key);
+            value
+        }
+        Some(_) => return Err(CmdError::WrongType),
+        None => {
+            db.set(key, Value::str(fmt_i64(&mut buf, incr)), true);
+            incr
+        }
+    };
     ctx.notify(b'$', "incrby", key);
     ctx.dirty(1);
     ctx.out.int(value);

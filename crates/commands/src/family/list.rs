@@ -1,0 +1,5 @@
+//! Family: list (being written).
+
+use crate::table::CommandDef;
+
+pub static COMMANDS: &[CommandDef] = &[];

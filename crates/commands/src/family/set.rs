@@ -1,0 +1,5 @@
+//! Family: set (being written).
+
+use crate::table::CommandDef;
+
+pub static COMMANDS: &[CommandDef] = &[];
