@@ -216,6 +216,10 @@ pub struct Shared {
     pub allocated_bytes: fn() -> usize,
     /// DEBUG SET-ACTIVE-EXPIRE: false stops the cron's active expire cycle.
     pub active_expire_enabled: AtomicBool,
+    /// `latency-monitor-threshold` in ms (0 = off), hot copy.
+    pub latency_threshold_ms: AtomicU64,
+    /// CLIENT PAUSE mode of the current pause: true = ALL, false = WRITE (hot copy).
+    pub pause_all: AtomicBool,
 }
 
 /// Resident set size in bytes, from /proc (0 where unavailable).
@@ -254,6 +258,8 @@ impl Shared {
             slowlog_max_len: AtomicU64::new(128),
             allocated_bytes: rss_bytes,
             active_expire_enabled: AtomicBool::new(true),
+            latency_threshold_ms: AtomicU64::new(0),
+            pause_all: AtomicBool::new(true),
         }
     }
 }

@@ -115,6 +115,10 @@ pub fn call(ctx: &mut Ctx<'_>, def: &'static CommandDef, name: &str, args: Args<
     }
     ctx.shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
     reclaim_expired(ctx);
+    let lat = ctx.shared.latency_threshold_ms.load(Ordering::Relaxed);
+    if lat > 0 {
+        crate::family::server::latency_monitor_command(ctx.st, lat, def.has(flags::FAST), us);
+    }
     if !def.has(flags::SKIP_SLOWLOG) {
         let threshold = ctx.shared.slowlog_slower_than_us.load(Ordering::Relaxed);
         if threshold >= 0 && us as i64 >= threshold {

@@ -10,6 +10,7 @@ use crate::server::Server;
 use crate::{verbose, warning};
 use shoal_commands::ctx::{unix_ms, Action, Client, ClientInfo};
 use shoal_commands::exec;
+use shoal_commands::table::flags;
 use shoal_resp::{decode, Args, Decoded, Limits, OwnedArgs, ReplyBuf};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
@@ -227,7 +228,16 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
         // ---- execute the batch under one lock ----
         let mut close = false;
         if !batch.is_empty() {
-            wait_if_paused(srv).await;
+            if srv.shared.pause_until_ms.load(Ordering::Relaxed) != 0 {
+                let writes = batch.iter().any(|c| {
+                    let args = match c {
+                        Cmd::Ranges(a, b) => Args::new(&buf, &ranges[*a..*b]),
+                        Cmd::Owned(o) => o.args(),
+                    };
+                    exec::resolve(args).is_ok_and(|d| d.has(flags::WRITE) || d.has(flags::MAY_REPLICATE))
+                });
+                wait_if_paused(srv, writes).await;
+            }
             let mut st = srv.state.lock();
             for cmd in batch.drain(..) {
                 let args = match &cmd {
@@ -310,12 +320,13 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
     }
 }
 
-/// CLIENT PAUSE: hold commands until the pause ends (checked every 10 ms so that
-/// CLIENT UNPAUSE takes effect promptly).
-async fn wait_if_paused(srv: &Server) {
+/// CLIENT PAUSE: hold the batch until the pause ends (checked every 10 ms so that
+/// CLIENT UNPAUSE takes effect promptly). A WRITE pause holds only batches with a write
+/// (or may-replicate) command.
+async fn wait_if_paused(srv: &Server, writes: bool) {
     loop {
         let until = srv.shared.pause_until_ms.load(Ordering::Relaxed);
-        if until == 0 || unix_ms() >= until {
+        if until == 0 || unix_ms() >= until || !(writes || srv.shared.pause_all.load(Ordering::Relaxed)) {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -214,7 +214,8 @@ async fn cron(srv: Arc<Server>) {
     loop {
         tick.tick().await;
         n += 1;
-        {
+        shoal_commands::family::info::sample_instantaneous(&srv.shared);
+        if srv.shared.active_expire_enabled.load(Ordering::Relaxed) {
             let start = std::time::Instant::now();
             let mut st = srv.state.lock();
             let now = unix_ms();

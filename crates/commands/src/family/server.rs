@@ -441,6 +441,7 @@ fn client_pause(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     // As pauseClients: a pause that is less restrictive in both end and type is ignored.
     if !(active && p.until_ms > end && (p.all || !all)) {
         *p = Pause { until_ms: end, all };
+        ctx.shared.pause_all.store(all, Ordering::Relaxed);
         ctx.shared.pause_until_ms.store(end, Ordering::Relaxed);
     }
     drop(p);
