@@ -89,9 +89,8 @@ pub async fn serve(srv: Arc<Server>, std: std::net::TcpStream) {
         return;
     }
     {
-        let clients = srv.shared.clients.lock();
-        if clients.len() >= maxclients {
-            drop(clients);
+        let full = srv.shared.clients.lock().len() >= maxclients;
+        if full {
             srv.shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
             let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
             return;

@@ -235,7 +235,7 @@ async fn cron(srv: Arc<Server>) {
                 srv.shared.stats.expired_keys.fetch_add(expired, Ordering::Relaxed);
             }
         }
-        if n % 10 == 0 {
+        if n.is_multiple_of(10) {
             let timeout_s = srv.shared.config.read().get_i64("timeout");
             if timeout_s > 0 {
                 let now = unix_ms();
