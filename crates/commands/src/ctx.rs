@@ -116,7 +116,7 @@ pub struct ClientInfo {
     pub db: AtomicUsize,
     pub resp: AtomicU32,
     /// Last command's full name ("client|list"), for CLIENT LIST `cmd=`.
-    pub last_cmd: Mutex<String>,
+    pub last_cmd: Mutex<&'static str>,
     /// Queued MULTI commands, or -1 outside MULTI.
     pub multi: AtomicI64,
     pub qbuf: AtomicUsize,
@@ -150,7 +150,7 @@ impl ClientInfo {
             lib_ver: Mutex::new(None),
             db: AtomicUsize::new(0),
             resp: AtomicU32::new(2),
-            last_cmd: Mutex::new("NULL".into()),
+            last_cmd: Mutex::new("NULL"),
             multi: AtomicI64::new(-1),
             qbuf: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
@@ -220,6 +220,10 @@ pub struct Shared {
     pub latency_threshold_ms: AtomicU64,
     /// CLIENT PAUSE mode of the current pause: true = ALL, false = WRITE (hot copy).
     pub pause_all: AtomicBool,
+    /// `hash-max-listpack-entries` / `hash-max-listpack-value`, hot copies read by every
+    /// hash write (kept in sync by `config::apply_hot`).
+    pub hash_max_listpack_entries: AtomicI64,
+    pub hash_max_listpack_value: AtomicI64,
 }
 
 /// Resident set size in bytes, from /proc (0 where unavailable).
@@ -237,6 +241,8 @@ impl Shared {
         let mut rng = rand::thread_rng();
         let run_id: String = (0..40).map(|_| format!("{:x}", rng.gen_range(0..16u8))).collect();
         let port = config.port() as u32;
+        let hash_entries = config.get_i64("hash-max-listpack-entries");
+        let hash_value = config.get_i64("hash-max-listpack-value");
         Shared {
             config: RwLock::new(config),
             stats: Stats::default(),
@@ -260,6 +266,8 @@ impl Shared {
             active_expire_enabled: AtomicBool::new(true),
             latency_threshold_ms: AtomicU64::new(0),
             pause_all: AtomicBool::new(true),
+            hash_max_listpack_entries: AtomicI64::new(hash_entries),
+            hash_max_listpack_value: AtomicI64::new(hash_value),
         }
     }
 }

@@ -46,13 +46,22 @@ pub fn resolve(args: Args<'_>) -> Result<&'static CommandDef, CmdError> {
     }
 }
 
-/// The full name of a command as Redis reports it: "get", or "config|get".
-pub fn full_name(def: &'static CommandDef, args: Args<'_>) -> String {
-    if lookup(args.get(0)).is_some_and(|c| !std::ptr::eq(c, def)) {
-        format!("{}|{}", lookup(args.get(0)).map(|c| c.name).unwrap_or(""), def.name)
-    } else {
-        def.name.to_string()
-    }
+/// The full name of a command as Redis reports it: "get", or "config|get" for a
+/// subcommand. Interned once, so the per-command path never allocates it.
+pub fn full_name(def: &'static CommandDef) -> &'static str {
+    static NAMES: std::sync::OnceLock<std::collections::HashMap<usize, &'static str>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let mut m = std::collections::HashMap::new();
+        for c in crate::table::all() {
+            m.insert(c as *const CommandDef as usize, c.name);
+            for sub in c.subcommands {
+                let full: &'static str = Box::leak(format!("{}|{}", c.name, sub.name).into_boxed_str());
+                m.insert(sub as *const CommandDef as usize, full);
+            }
+        }
+        m
+    });
+    names.get(&(def as *const CommandDef as usize)).copied().unwrap_or(def.name)
 }
 
 /// Runs one command through the whole pipeline, writing its reply to `out`.
@@ -69,18 +78,18 @@ pub fn execute(st: &mut State, client: &mut Client, shared: &Shared, out: &mut R
             return finish_reply(ctx, mark);
         }
     };
-    let name = full_name(def, args);
+    let name = full_name(def);
     if !def.arity_ok(args.len()) {
-        reject(&mut ctx, Some(&name), CmdError::WrongArity(name.clone()));
+        reject(&mut ctx, Some(name), CmdError::WrongArity(name.to_string()));
         return finish_reply(ctx, mark);
     }
     if !ctx.client.authenticated && !def.has(flags::NO_AUTH) {
-        reject(&mut ctx, Some(&name), CmdError::NoAuth);
+        reject(&mut ctx, Some(name), CmdError::NoAuth);
         return finish_reply(ctx, mark);
     }
     if ctx.client.multi.is_some() && !def.has(flags::TX_CONTROL) {
         if def.has(flags::NO_MULTI) {
-            reject(&mut ctx, Some(&name), CmdError::err("Command not allowed inside a transaction"));
+            reject(&mut ctx, Some(name), CmdError::err("Command not allowed inside a transaction"));
             return finish_reply(ctx, mark);
         }
         let m = ctx.client.multi.as_mut().expect("in multi");
@@ -89,13 +98,13 @@ pub fn execute(st: &mut State, client: &mut Client, shared: &Shared, out: &mut R
         ctx.out.simple("QUEUED");
         return finish_reply(ctx, mark);
     }
-    call(&mut ctx, def, &name, args);
+    call(&mut ctx, def, name, args);
     finish_reply(ctx, mark)
 }
 
 /// Runs a resolved, checked command and does the accounting. EXEC calls this for each
 /// queued command.
-pub fn call(ctx: &mut Ctx<'_>, def: &'static CommandDef, name: &str, args: Args<'_>) {
+pub fn call(ctx: &mut Ctx<'_>, def: &'static CommandDef, name: &'static str, args: Args<'_>) {
     let start = std::time::Instant::now();
     let res = (def.handler)(ctx, args);
     let us = start.elapsed().as_micros() as u64;
@@ -128,7 +137,7 @@ pub fn call(ctx: &mut Ctx<'_>, def: &'static CommandDef, name: &str, args: Args<
     if ctx.shared.has_monitors.load(Ordering::Relaxed) && !def.has(flags::ADMIN) && !def.has(flags::SKIP_MONITOR) {
         feed_monitors(ctx, args);
     }
-    *ctx.client.info.last_cmd.lock() = name.to_string();
+    *ctx.client.info.last_cmd.lock() = name;
 }
 
 /// Accounts keys that commands found expired (stats; keyspace events and propagation

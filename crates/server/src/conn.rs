@@ -51,7 +51,22 @@ enum Cmd {
 struct Limitsx {
     decode: Limits,
     qbuf_max: usize,
+    /// client-output-buffer-limit, normal class: hard bytes, soft bytes, soft seconds.
+    obuf_hard: usize,
+    obuf_soft: usize,
+    obuf_soft_s: u64,
     refreshed_ms: u64,
+}
+
+/// Parses the `normal` class of `client-output-buffer-limit` ("normal H S secs ...").
+fn normal_obuf_limits(v: &str) -> (usize, usize, u64) {
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    for c in parts.chunks(4) {
+        if c.len() == 4 && c[0] == "normal" {
+            return (c[1].parse().unwrap_or(0), c[2].parse().unwrap_or(0), c[3].parse().unwrap_or(0));
+        }
+    }
+    (0, 0, 0)
 }
 
 fn refresh(srv: &Server, l: &mut Limitsx, now: u64, authenticated: bool) {
@@ -59,6 +74,7 @@ fn refresh(srv: &Server, l: &mut Limitsx, now: u64, authenticated: bool) {
         let c = srv.shared.config.read();
         l.decode.bulk_len_max = c.get_i64("proto-max-bulk-len") as u64;
         l.qbuf_max = c.get_i64("client-query-buffer-limit") as usize;
+        (l.obuf_hard, l.obuf_soft, l.obuf_soft_s) = normal_obuf_limits(c.get("client-output-buffer-limit").unwrap_or(""));
         l.refreshed_ms = now;
     }
     l.decode.unauthenticated = !authenticated;
@@ -136,7 +152,9 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(64);
     let mut batch: Vec<Cmd> = Vec::with_capacity(16);
     let mut out = ReplyBuf::new(false);
-    let mut limits = Limitsx { decode: Limits::default(), qbuf_max: 1 << 30, refreshed_ms: 0 };
+    let mut limits = Limitsx { decode: Limits::default(), qbuf_max: 1 << 30, obuf_hard: 0, obuf_soft: 0, obuf_soft_s: 0, refreshed_ms: 0 };
+    // Since when the output has been above the soft limit (0 = it is not).
+    let mut obuf_soft_since_ms = 0u64;
     let mut push_rx: Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>> = None;
     let info = client.info.clone();
     loop {
@@ -300,6 +318,28 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             }
         }
         info.qbuf.store(len - start, Ordering::Relaxed);
+
+        // ---- output buffer limits (normal class), as Redis's checkClientOutputBufferLimits ----
+        let pending = out.len();
+        info.omem.store(pending, Ordering::Relaxed);
+        let over_hard = limits.obuf_hard > 0 && pending >= limits.obuf_hard;
+        let over_soft = limits.obuf_soft > 0 && pending >= limits.obuf_soft;
+        // The soft limit closes a client that stays above it for longer than its seconds
+        // (the first time it is seen above, only the time is noted).
+        let soft_expired = if !over_soft {
+            obuf_soft_since_ms = 0;
+            false
+        } else if obuf_soft_since_ms == 0 {
+            obuf_soft_since_ms = now;
+            false
+        } else {
+            now.saturating_sub(obuf_soft_since_ms) / 1000 > limits.obuf_soft_s
+        };
+        if over_hard || soft_expired {
+            warning!("Client id={} addr={} closed for overcoming of output buffer limits.", client.id, info.addr);
+            srv.shared.stats.client_output_buffer_limit_disconnections.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
 
         // ---- write all replies at once ----
         if !out.is_empty() {

@@ -16,11 +16,12 @@ use shoal_keyspace::Value;
 use shoal_resp::{Args, ReplyBuf};
 use std::sync::atomic::Ordering;
 
-/// The listpack thresholds from the configuration.
+/// The listpack thresholds (`hash-max-listpack-entries` / `-value`), from their hot
+/// copies in `Shared` (reading the configuration itself costs a directive lookup).
+#[inline]
 fn limits(ctx: &Ctx<'_>) -> HashLimits {
-    let c = ctx.shared.config.read();
-    let entries = c.get_i64("hash-max-listpack-entries");
-    let value = c.get_i64("hash-max-listpack-value");
+    let entries = ctx.shared.hash_max_listpack_entries.load(Ordering::Relaxed);
+    let value = ctx.shared.hash_max_listpack_value.load(Ordering::Relaxed);
     HashLimits { max_listpack_entries: entries.max(0) as usize, max_listpack_value: value.max(0) as usize }
 }
 

@@ -103,7 +103,7 @@ fn client_line(st: &State, c: &ClientInfo, now: u64, current: Option<(&str, usiz
     let (cmd, argv_mem, idle) = match current {
         Some((_, m, true)) => ("exec".to_string(), m, 0),
         Some((n, m, false)) => (n.to_string(), m, 0),
-        None => (c.last_cmd.lock().clone(), 0, now.saturating_sub(c.last_interaction_ms.load(Ordering::Relaxed)) / 1000),
+        None => (c.last_cmd.lock().to_string(), 0, now.saturating_sub(c.last_interaction_ms.load(Ordering::Relaxed)) / 1000),
     };
     let qbuf = c.qbuf.load(Ordering::Relaxed);
     let qbuf_free = 20474usize.saturating_sub(qbuf);

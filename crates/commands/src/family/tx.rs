@@ -62,8 +62,7 @@ fn exec_cmd(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.client.in_exec = true;
     for (def, owned) in &m.queued {
         let args = owned.args();
-        let name = exec::full_name(def, args);
-        exec::call(ctx, def, &name, args);
+        exec::call(ctx, def, exec::full_name(def), args);
     }
     ctx.client.in_exec = false;
     Ok(())
