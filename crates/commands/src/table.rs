@@ -214,6 +214,9 @@ pub fn families() -> &'static [&'static [CommandDef]] {
         server::COMMANDS,
         tx::COMMANDS,
         config::COMMANDS,
+        list::COMMANDS,
+        set::COMMANDS,
+        zset::COMMANDS,
     ];
     FAMILIES
 }

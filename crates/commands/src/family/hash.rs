@@ -11,8 +11,9 @@ use crate::table::{flags::*, CommandDef};
 use crate::util::{eq_ic, parse_i64};
 use shoal_keyspace::glob::glob_match;
 use shoal_keyspace::value::hash::HashLimits;
+use shoal_keyspace::value::shoal_parse_i64;
 use shoal_keyspace::value::HashValue;
-use shoal_keyspace::Value;
+use shoal_keyspace::{Db, Value};
 use shoal_resp::{Args, ReplyBuf};
 use std::sync::atomic::Ordering;
 
@@ -46,28 +47,20 @@ fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<(Option<&'c HashValue>, 
     Ok((h, &mut *ctx.out))
 }
 
-/// Write-side type check without signalling WATCH: Ok(None) when absent.
-fn peek_write<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c HashValue>, CmdError> {
-    let now = ctx.st.ks.now_ms;
-    match ctx.st.ks.dbs[ctx.client.db].get(key, now) {
+/// Write lookup in one probe, without signalling WATCH (the caller touches the key once
+/// it has changed something): the hash at `key`, None when absent, WRONGTYPE otherwise.
+#[inline]
+fn lookup_write<'c>(db: &'c mut Db, key: &[u8], now: u64) -> Result<Option<&'c mut HashValue>, CmdError> {
+    match db.get_mut_untracked(key, now) {
         None => Ok(None),
-        Some(Value::Hash(h)) => Ok(Some(&**h)),
+        Some(Value::Hash(h)) => Ok(Some(&mut **h)),
         Some(_) => Err(CmdError::WrongType),
     }
 }
 
-/// Applies `f` to the hash at `key` (created when absent), signalling WATCH. The caller
-/// has already checked the type.
-fn modify<R>(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&mut HashValue) -> R) -> R {
-    let now = ctx.st.ks.now_ms;
-    let db = &mut ctx.st.ks.dbs[ctx.client.db];
-    if let Some(Value::Hash(h)) = db.get_mut(key, now) {
-        return f(h);
-    }
-    let mut h = HashValue::new();
-    let r = f(&mut h);
+/// Stores a new hash under an absent key.
+fn create(db: &mut Db, key: &[u8], h: HashValue) {
     db.set(key, Value::Hash(Box::new(h)), false);
-    r
 }
 
 /// HSET key field value [field value ...] / HMSET (same, replying +OK).
@@ -76,9 +69,10 @@ fn hset_generic(ctx: &mut Ctx<'_>, args: Args<'_>, hmset: bool) -> CmdResult {
         return Err(CmdError::WrongArity(if hmset { "hmset" } else { "hset" }.into()));
     }
     let key = args.get(1);
-    peek_write(ctx, key)?;
     let lim = limits(ctx);
-    let created = modify(ctx, key, |h| {
+    let now = ctx.now();
+    let db = &mut ctx.st.ks.dbs[ctx.client.db];
+    let set_all = |h: &mut HashValue| {
         let mut created = 0;
         let mut i = 2;
         while i < args.len() {
@@ -86,7 +80,20 @@ fn hset_generic(ctx: &mut Ctx<'_>, args: Args<'_>, hmset: bool) -> CmdResult {
             i += 2;
         }
         created
-    });
+    };
+    let created = match lookup_write(db, key, now)? {
+        Some(h) => {
+            let n = set_all(h);
+            db.touch(key);
+            n
+        }
+        None => {
+            let mut h = HashValue::new();
+            let n = set_all(&mut h);
+            create(db, key, h);
+            n
+        }
+    };
     ctx.notify(b'h', "hset", key);
     ctx.dirty(((args.len() - 2) / 2) as u64);
     if hmset {
@@ -109,12 +116,24 @@ fn hmset(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 fn hsetnx(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let key = args.get(1);
     let (field, value) = (args.get(2), args.get(3));
-    if peek_write(ctx, key)?.is_some_and(|h| h.contains(field)) {
-        ctx.out.int(0);
-        return Ok(());
-    }
     let lim = limits(ctx);
-    modify(ctx, key, |h| h.set(field, value, &lim));
+    let now = ctx.now();
+    let db = &mut ctx.st.ks.dbs[ctx.client.db];
+    match lookup_write(db, key, now)? {
+        Some(h) if h.contains(field) => {
+            ctx.out.int(0);
+            return Ok(());
+        }
+        Some(h) => {
+            h.set(field, value, &lim);
+            db.touch(key);
+        }
+        None => {
+            let mut h = HashValue::new();
+            h.set(field, value, &lim);
+            create(db, key, h);
+        }
+    }
     ctx.notify(b'h', "hset", key);
     ctx.dirty(1);
     ctx.out.int(1);
@@ -147,28 +166,31 @@ fn hmget(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 /// HDEL key field [field ...]
 fn hdel(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let key = args.get(1);
-    let Some(h) = peek_write(ctx, key)? else {
+    let now = ctx.now();
+    let db = &mut ctx.st.ks.dbs[ctx.client.db];
+    let Some(h) = lookup_write(db, key, now)? else {
         ctx.out.int(0);
         return Ok(());
     };
-    if !(2..args.len()).any(|i| h.contains(args.get(i))) {
+    let mut deleted = 0i64;
+    let mut emptied = false;
+    for i in 2..args.len() {
+        if h.remove(args.get(i)) {
+            deleted += 1;
+            if h.is_empty() {
+                emptied = true;
+                break;
+            }
+        }
+    }
+    if deleted == 0 {
         ctx.out.int(0);
         return Ok(());
     }
-    let (deleted, emptied) = modify(ctx, key, |h| {
-        let mut deleted = 0i64;
-        for i in 2..args.len() {
-            if h.remove(args.get(i)) {
-                deleted += 1;
-                if h.is_empty() {
-                    return (deleted, true);
-                }
-            }
-        }
-        (deleted, false)
-    });
     if emptied {
-        ctx.db().remove(key);
+        db.remove(key);
+    } else {
+        db.touch(key);
     }
     ctx.notify(b'h', "hdel", key);
     if emptied {
@@ -247,15 +269,28 @@ fn hgetall(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 fn hincrby(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let incr = parse_i64(args.get(3))?;
     let (key, field) = (args.get(1), args.get(2));
-    let old = match peek_write(ctx, key)?.and_then(|h| h.get(field)) {
+    let lim = limits(ctx);
+    let now = ctx.now();
+    let db = &mut ctx.st.ks.dbs[ctx.client.db];
+    let h = lookup_write(db, key, now)?;
+    let old = match h.as_ref().and_then(|h| h.get(field)) {
         None => 0,
-        Some(v) => shoal_keyspace::value::shoal_parse_i64(v).ok_or_else(|| CmdError::err("hash value is not an integer"))?,
+        Some(v) => shoal_parse_i64(v).ok_or_else(|| CmdError::err("hash value is not an integer"))?,
     };
     let new = old.checked_add(incr).ok_or(CmdError::Overflow)?;
     let mut buf = [0u8; 20];
     let s = fmt_u64(&mut buf, new.unsigned_abs(), new < 0);
-    let lim = limits(ctx);
-    modify(ctx, key, |h| h.set(field, s, &lim));
+    match h {
+        Some(h) => {
+            h.set(field, s, &lim);
+            db.touch(key);
+        }
+        None => {
+            let mut h = HashValue::new();
+            h.set(field, s, &lim);
+            create(db, key, h);
+        }
+    }
     ctx.notify(b'h', "hincrby", key);
     ctx.dirty(1);
     ctx.out.int(new);
@@ -269,7 +304,11 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         return Err(CmdError::err("value is NaN or Infinity"));
     }
     let (key, field) = (args.get(1), args.get(2));
-    let old = match peek_write(ctx, key)?.and_then(|h| h.get(field)) {
+    let lim = limits(ctx);
+    let now = ctx.now();
+    let db = &mut ctx.st.ks.dbs[ctx.client.db];
+    let h = lookup_write(db, key, now)?;
+    let old = match h.as_ref().and_then(|h| h.get(field)) {
         None => 0.0,
         Some(v) => parse_ld(v).ok_or_else(|| CmdError::err("hash value is not a float"))?,
     };
@@ -278,8 +317,17 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         return Err(CmdError::err("increment would produce NaN or Infinity"));
     }
     let s = shoal_resp::fmt_long_double_human(new);
-    let lim = limits(ctx);
-    modify(ctx, key, |h| h.set(field, s.as_bytes(), &lim));
+    match h {
+        Some(h) => {
+            h.set(field, s.as_bytes(), &lim);
+            db.touch(key);
+        }
+        None => {
+            let mut h = HashValue::new();
+            h.set(field, s.as_bytes(), &lim);
+            create(db, key, h);
+        }
+    }
     ctx.notify(b'h', "hincrbyfloat", key);
     ctx.dirty(1);
     ctx.out.bulk(s.as_bytes());
