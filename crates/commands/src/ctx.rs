@@ -68,6 +68,8 @@ pub struct State {
     pub latency: BTreeMap<String, LatencyEvent>,
     /// Unix seconds of the last successful save (LASTSAVE).
     pub last_save_s: u64,
+    /// Clients blocked on keys.
+    pub blocking: crate::blocking::Blocking,
 }
 
 impl State {
@@ -80,6 +82,7 @@ impl State {
             slowlog_next_id: 0,
             latency: BTreeMap::new(),
             last_save_s: unix_ms() / 1000,
+            blocking: Default::default(),
         }
     }
 }
@@ -324,7 +327,7 @@ impl Client {
 }
 
 /// Effects the server carries out after the reply is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Action {
     /// Close the connection once the reply is sent (QUIT, protocol errors).
     Close,
@@ -332,6 +335,9 @@ pub enum Action {
     Shutdown { save: Option<bool>, now: bool, force: bool },
     /// Enter MONITOR mode.
     Monitor,
+    /// Block the client until one of `keys` is served (see `blocking.rs`) or the
+    /// deadline passes (unix ms, 0 = never); then reply with `timeout_reply`.
+    Block { keys: Vec<Vec<u8>>, deadline_ms: u64, timeout_reply: fn(&mut ReplyBuf) },
 }
 
 /// What a handler gets.
@@ -368,6 +374,11 @@ impl<'a> Ctx<'a> {
         } else {
             s.keyspace_misses.fetch_add(1, Ordering::Relaxed);
         }
+    }
+    /// Notes that `key` (in the client's database) may serve blocked clients.
+    #[inline]
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        crate::blocking::signal_ready(self.st, self.client.db, key);
     }
     /// Keyspace notification hook (`notify-keyspace-events`, implemented with pub/sub).
     pub fn notify(&mut self, _class: u8, _event: &str, _key: &[u8]) {}

@@ -99,6 +99,9 @@ pub fn execute(st: &mut State, client: &mut Client, shared: &Shared, out: &mut R
         return finish_reply(ctx, mark);
     }
     call(&mut ctx, def, name, args);
+    // Blocked clients are served after the whole command (EXEC and scripts included),
+    // before any other client's next command.
+    crate::blocking::serve_ready(ctx.st, ctx.shared);
     finish_reply(ctx, mark)
 }
 

@@ -2,6 +2,7 @@
 //! command family under [`family`]. Handlers run against the keyspace under the server's
 //! command lock and write RESP replies into a buffer; they never do I/O.
 
+pub mod blocking;
 pub mod config;
 pub mod ctx;
 pub mod error;

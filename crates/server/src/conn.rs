@@ -8,6 +8,7 @@
 
 use crate::server::Server;
 use crate::{verbose, warning};
+use shoal_commands::blocking::{self, Blocked};
 use shoal_commands::ctx::{unix_ms, Action, Client, ClientInfo};
 use shoal_commands::exec;
 use shoal_commands::table::flags;
@@ -150,7 +151,11 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
     let (mut start, mut len) = (0usize, 0usize);
     let mut need = 0usize;
     let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(64);
-    let mut batch: Vec<Cmd> = Vec::with_capacity(16);
+    // Decoded commands with the buffer offset just past each.
+    let mut batch: Vec<(Cmd, usize)> = Vec::with_capacity(16);
+    // Set when complete commands are still buffered (after AUTH or a blocking command):
+    // they are processed before waiting for more input.
+    let mut reprocess = false;
     let mut out = ReplyBuf::new(false);
     let mut limits = Limitsx { decode: Limits::default(), qbuf_max: 1 << 30, obuf_hard: 0, obuf_soft: 0, obuf_soft_s: 0, refreshed_ms: 0 };
     // Since when the output has been above the soft limit (0 = it is not).
@@ -159,41 +164,45 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
     let info = client.info.clone();
     loop {
         // ---- read (or forward pushed messages in MONITOR mode) ----
-        if len == buf.len() {
-            let grow = buf.len().max(need.saturating_sub(buf.len())).max(READ_CHUNK);
-            buf.resize(buf.len() + grow, 0);
-        }
-        // `read` (AsyncRead) rather than `try_read`: tokio clears the readiness flag after a
-        // short read, so a drained socket costs no extra EAGAIN read and the task yields to
-        // the other connections until epoll reports new data (Redis's one-read-per-event
-        // fairness).
-        let r = if let Some(rx) = push_rx.as_mut() {
-            tokio::select! {
-                m = rx.recv() => {
-                    match m {
-                        Some(mut lines) => {
-                            while let Ok(more) = rx.try_recv() { lines.extend_from_slice(&more); }
-                            if stream.write_all(&lines).await.is_err() { return; }
-                            continue;
-                        }
-                        None => return,
-                    }
-                }
-                r = stream.read(&mut buf[len..]) => r,
-            }
+        if reprocess {
+            reprocess = false;
         } else {
-            stream.read(&mut buf[len..]).await
-        };
-        match r {
-            Ok(0) | Err(_) => return,
-            Ok(n) => len += n,
-        }
-        if info.killed.load(Ordering::Acquire) {
-            return;
-        }
-        srv.shared.stats.total_net_input_bytes.fetch_add((len - start) as u64, Ordering::Relaxed);
-        if len - start < need {
-            continue;
+            if len == buf.len() {
+                let grow = buf.len().max(need.saturating_sub(buf.len())).max(READ_CHUNK);
+                buf.resize(buf.len() + grow, 0);
+            }
+            // `read` (AsyncRead) rather than `try_read`: tokio clears the readiness flag after a
+            // short read, so a drained socket costs no extra EAGAIN read and the task yields to
+            // the other connections until epoll reports new data (Redis's one-read-per-event
+            // fairness).
+            let r = if let Some(rx) = push_rx.as_mut() {
+                tokio::select! {
+                    m = rx.recv() => {
+                        match m {
+                            Some(mut lines) => {
+                                while let Ok(more) = rx.try_recv() { lines.extend_from_slice(&more); }
+                                if stream.write_all(&lines).await.is_err() { return; }
+                                continue;
+                            }
+                            None => return,
+                        }
+                    }
+                    r = stream.read(&mut buf[len..]) => r,
+                }
+            } else {
+                stream.read(&mut buf[len..]).await
+            };
+            match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => len += n,
+            }
+            if info.killed.load(Ordering::Acquire) {
+                return;
+            }
+            srv.shared.stats.total_net_input_bytes.fetch_add((len - start) as u64, Ordering::Relaxed);
+            if len - start < need {
+                continue;
+            }
         }
         let now = unix_ms();
         refresh(srv, &mut limits, now, client.authenticated);
@@ -213,13 +222,13 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                         r.1 += pos;
                     }
                     if ranges.len() > before {
-                        batch.push(Cmd::Ranges(before, ranges.len()));
+                        batch.push((Cmd::Ranges(before, ranges.len()), pos + consumed));
                     }
                     pos += consumed;
                 }
                 Ok(Decoded::Owned { consumed, args }) => {
                     if !args.is_empty() {
-                        batch.push(Cmd::Owned(OwnedArgs::from_slices(&args)));
+                        batch.push((Cmd::Owned(OwnedArgs::from_slices(&args)), pos + consumed));
                     }
                     pos += consumed;
                 }
@@ -238,15 +247,18 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             // An unauthenticated client's limits change once AUTH runs: decode the rest
             // after this batch.
             if !client.authenticated {
+                reprocess = true;
                 break;
             }
         }
 
         // ---- execute the batch under one lock ----
         let mut close = false;
+        let mut blocked = None;
+        let mut resume_at = None;
         if !batch.is_empty() {
             if srv.shared.pause_until_ms.load(Ordering::Relaxed) != 0 {
-                let writes = batch.iter().any(|c| {
+                let writes = batch.iter().any(|(c, _)| {
                     let args = match c {
                         Cmd::Ranges(a, b) => Args::new(&buf, &ranges[*a..*b]),
                         Cmd::Owned(o) => o.args(),
@@ -256,7 +268,7 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                 wait_if_paused(srv, writes).await;
             }
             let mut st = srv.state.lock();
-            for cmd in batch.drain(..) {
+            for (cmd, end) in batch.drain(..) {
                 let args = match &cmd {
                     Cmd::Ranges(a, b) => Args::new(&buf, &ranges[*a..*b]),
                     Cmd::Owned(o) => o.args(),
@@ -281,6 +293,27 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                         info.is_monitor.store(true, Ordering::Relaxed);
                         push_rx = Some(rx);
                     }
+                    Some(Action::Block { keys, deadline_ms, timeout_reply }) => {
+                        let (tx, rx) = tokio::sync::oneshot::channel::<Vec<u8>>();
+                        let def = exec::resolve(args).expect("a command that just blocked resolves");
+                        st.blocking.block(Blocked {
+                            id: client.id,
+                            db: client.db,
+                            resp3: client.resp3,
+                            info: info.clone(),
+                            def,
+                            args: OwnedArgs::from_args(&args),
+                            keys,
+                            deliver: Box::new(move |reply| {
+                                let _ = tx.send(reply);
+                            }),
+                        });
+                        srv.shared.blocked_clients.fetch_add(1, Ordering::Relaxed);
+                        blocked = Some((rx, deadline_ms, timeout_reply));
+                        // Commands pipelined after the blocking one wait until it is served.
+                        resume_at = Some(end);
+                        break;
+                    }
                 }
             }
             drop(st);
@@ -291,7 +324,10 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             out.error(&e.0);
             close = true;
         }
-        start = pos;
+        start = resume_at.unwrap_or(pos);
+        if resume_at.is_some() && start < len {
+            reprocess = true;
+        }
         if start == len {
             start = 0;
             len = 0;
@@ -355,6 +391,51 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
         if close {
             let _ = stream.shutdown().await;
             return;
+        }
+
+        // ---- blocked: wait for the reply, the timeout, or the client going away ----
+        if let Some((mut rx, deadline_ms, timeout_reply)) = blocked {
+            let sleep = tokio::time::sleep(std::time::Duration::from_millis(if deadline_ms == 0 {
+                u32::MAX as u64
+            } else {
+                deadline_ms.saturating_sub(unix_ms())
+            }));
+            tokio::pin!(sleep);
+            let reply = loop {
+                if len == buf.len() {
+                    buf.resize(buf.len() + READ_CHUNK, 0);
+                }
+                tokio::select! {
+                    r = &mut rx => break r.ok(),
+                    _ = &mut sleep => {
+                        let still = blocking::unblock(&mut srv.state.lock(), &srv.shared, client.id).is_some();
+                        if still {
+                            let mut rb = ReplyBuf::new(client.resp3);
+                            timeout_reply(&mut rb);
+                            break Some(rb.buf);
+                        }
+                        // Served meanwhile: the reply is on its way through `rx`.
+                        sleep.as_mut().reset(tokio::time::Instant::now() + std::time::Duration::from_secs(3600));
+                    }
+                    r = stream.read(&mut buf[len..]) => {
+                        match r {
+                            Ok(n) if n > 0 && !info.killed.load(Ordering::Acquire) => len += n,
+                            _ => {
+                                blocking::unblock(&mut srv.state.lock(), &srv.shared, client.id);
+                                return;
+                            }
+                        }
+                    }
+                }
+            };
+            let Some(reply) = reply else { return };
+            if stream.write_all(&reply).await.is_err() {
+                return;
+            }
+            srv.shared.stats.total_net_output_bytes.fetch_add(reply.len() as u64, Ordering::Relaxed);
+            if start < len {
+                reprocess = true;
+            }
         }
     }
 }

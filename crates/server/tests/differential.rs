@@ -57,7 +57,9 @@ impl Outcome {
     fn show(&self) -> String {
         match self {
             Outcome::Reply(b) => clip(&escape(b)),
-            Outcome::Raw(b, closed) => format!("{}{}", clip(&escape(b)), if *closed { "  [connection closed]" } else { "  [connection open]" }),
+            Outcome::Raw(b, closed) => {
+                format!("{}{}", clip(&escape(b)), if *closed { "  [connection closed]" } else { "  [connection open]" })
+            }
             Outcome::Closed => "<connection closed without a reply>".into(),
             Outcome::Timeout(s) => format!("<timeout: {}>", clip(s)),
             Outcome::Error(s) => format!("<error: {}>", clip(s)),
@@ -169,8 +171,11 @@ fn is_cmd(args: &[Vec<u8>], name: &str) -> bool {
     args.first().is_some_and(|a| a.eq_ignore_ascii_case(name.as_bytes()))
 }
 
+/// Lines compared, and the mismatches.
+type FileResult = (usize, Vec<Mismatch>);
+
 /// Runs one file; returns its mismatches (or a fatal problem as a mismatch).
-fn run_file(path: &Path) -> (usize, Vec<Mismatch>) {
+fn run_file(path: &Path) -> FileResult {
     let text = match std::fs::read(path) {
         Ok(t) => t,
         Err(e) => {
@@ -330,15 +335,24 @@ fn differential() {
     // Files run in parallel (each with its own servers); sleeps dominate most files.
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 4);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<(usize, Vec<Mismatch>)>>> = files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let results: Vec<std::sync::Mutex<Option<FileResult>>> = files.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..workers.min(files.len()) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(f) = files.get(i) else { break };
                 let r = std::panic::catch_unwind(|| run_file(f)).unwrap_or_else(|p| {
-                    let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
-                    (0, vec![Mismatch { line_no: 0, line: String::new(), expected: "the file to run".into(), got: format!("runner panicked: {msg}") }])
+                    let msg =
+                        p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+                    (
+                        0,
+                        vec![Mismatch {
+                            line_no: 0,
+                            line: String::new(),
+                            expected: "the file to run".into(),
+                            got: format!("runner panicked: {msg}"),
+                        }],
+                    )
                 });
                 if let Ok(mut slot) = results[i].lock() {
                     *slot = Some(r);

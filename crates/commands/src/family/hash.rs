@@ -556,13 +556,13 @@ fn hscan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let next = match h.as_table() {
         None => h.scan(cursor, |f, v| items.push((f, v))),
         Some(t) => {
-            // As Redis: visit buckets until COUNT list entries (a field and its value
-            // are two) or COUNT*10 buckets.
+            // As Redis: visit buckets until COUNT fields were collected (before MATCH
+            // filtering) or COUNT*10 buckets were visited.
             let mut c = cursor;
             let mut budget = count.saturating_mul(10);
             loop {
                 c = t.scan(c, |f, v| items.push((f, v)));
-                if c == 0 || budget == 0 || (items.len() as i64).saturating_mul(2) >= count {
+                if c == 0 || budget == 0 || items.len() as i64 >= count {
                     break;
                 }
                 budget -= 1;

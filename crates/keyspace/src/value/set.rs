@@ -141,10 +141,7 @@ fn is_contains<T: IntWidth>(b: &[T], v: i64) -> bool {
 }
 
 fn widen<T: IntWidth, U: IntWidth>(b: &[T]) -> Box<[U]> {
-    b.iter()
-        .map(|&x| U::try_from(x.into()).unwrap_or_else(|_| unreachable!("widening always fits")))
-        .collect::<Vec<U>>()
-        .into_boxed_slice()
+    b.iter().map(|&x| U::try_from(x.into()).unwrap_or_else(|_| unreachable!("widening always fits"))).collect::<Vec<U>>().into_boxed_slice()
 }
 
 // ----------------------------------------------------------------------------------
@@ -441,7 +438,9 @@ impl Table {
     }
 
     fn mem_usage(&self) -> usize {
-        self.buckets.capacity() * 8 + self.len * std::mem::size_of::<Node>() + self.iter().map(|m| if m.len() > 23 { m.len() } else { 0 }).sum::<usize>()
+        self.buckets.capacity() * 8
+            + self.len * std::mem::size_of::<Node>()
+            + self.iter().map(|m| if m.len() > 23 { m.len() } else { 0 }).sum::<usize>()
     }
 }
 

@@ -317,7 +317,10 @@ impl RawConn {
             self.stream.set_read_timeout(Some(self.timeout))?;
             match r {
                 Ok(0) => {
-                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("connection closed; got so far: {}", escape(&self.buf))))
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("connection closed; got so far: {}", escape(&self.buf)),
+                    ))
                 }
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}

@@ -1,0 +1,134 @@
+//! Clients blocked on keys (BLPOP, BLMOVE, BZPOPMIN, ...).
+//!
+//! Background: Redis serves blocked clients inside the command loop, right after the
+//! command (or the whole MULTI/EXEC block, or script) that made a key ready, before any
+//! other client's next command, and in first-come-first-served order per key.
+//!
+//! Behaviour here: a blocking handler that finds nothing to serve sets
+//! `Action::Block` and writes no reply. The connection registers a [`Blocked`] entry
+//! (the command, its keys, a delivery callback) and waits. Writes that could serve a
+//! waiter call [`signal_ready`]; after each top-level command the pipeline calls
+//! [`serve_ready`], which re-runs each waiting command in FIFO order under the same lock:
+//! if it produces a reply, the reply is delivered and the client is unblocked; if it
+//! blocks again, the key has nothing left for the others either. Timeouts and
+//! disconnections unregister the client through [`unblock`].
+
+use crate::ctx::{Client, ClientInfo, Ctx, Shared, State};
+use crate::table::CommandDef;
+use shoal_resp::{OwnedArgs, ReplyBuf};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Delivers the reply bytes to a blocked connection.
+pub type Deliver = Box<dyn FnOnce(Vec<u8>) + Send>;
+
+/// A client waiting for keys.
+pub struct Blocked {
+    pub id: u64,
+    pub db: usize,
+    pub resp3: bool,
+    pub info: Arc<ClientInfo>,
+    pub def: &'static CommandDef,
+    pub args: OwnedArgs,
+    pub keys: Vec<Vec<u8>>,
+    pub deliver: Deliver,
+}
+
+/// The registry of blocked clients (part of [`State`]).
+#[derive(Default)]
+pub struct Blocking {
+    /// (db, key) -> waiting client ids, oldest first.
+    waiters: HashMap<(usize, Vec<u8>), VecDeque<u64>>,
+    clients: HashMap<u64, Blocked>,
+    /// Keys signalled since the last `serve_ready`.
+    ready: Vec<(usize, Vec<u8>)>,
+}
+
+impl Blocking {
+    pub fn is_blocked(&self, id: u64) -> bool {
+        self.clients.contains_key(&id)
+    }
+    pub fn len(&self) -> usize {
+        self.clients.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+    /// Registers a blocked client.
+    pub fn block(&mut self, b: Blocked) {
+        for k in &b.keys {
+            let q = self.waiters.entry((b.db, k.clone())).or_default();
+            if !q.contains(&b.id) {
+                q.push_back(b.id);
+            }
+        }
+        self.clients.insert(b.id, b);
+    }
+    fn remove(&mut self, id: u64) -> Option<Blocked> {
+        let b = self.clients.remove(&id)?;
+        for k in &b.keys {
+            let wk = (b.db, k.clone());
+            if let Some(q) = self.waiters.get_mut(&wk) {
+                q.retain(|&c| c != id);
+                if q.is_empty() {
+                    self.waiters.remove(&wk);
+                }
+            }
+        }
+        Some(b)
+    }
+}
+
+/// Notes that `key` in `db` may now serve a blocked client (a push, an add, a rename onto it).
+#[inline]
+pub fn signal_ready(st: &mut State, db: usize, key: &[u8]) {
+    if st.blocking.waiters.is_empty() {
+        return;
+    }
+    let k = (db, key.to_vec());
+    if st.blocking.waiters.contains_key(&k) && !st.blocking.ready.contains(&k) {
+        st.blocking.ready.push(k);
+    }
+}
+
+/// Unregisters a blocked client (timeout, disconnection, CLIENT UNBLOCK). Returns its
+/// entry when it was still blocked (its reply was not delivered yet).
+pub fn unblock(st: &mut State, shared: &Shared, id: u64) -> Option<Blocked> {
+    let b = st.blocking.remove(id)?;
+    shared.blocked_clients.fetch_sub(1, Ordering::Relaxed);
+    Some(b)
+}
+
+/// Serves blocked clients whose keys were signalled, FIFO per key. Called by the
+/// pipeline after every top-level command.
+pub fn serve_ready(st: &mut State, shared: &Shared) {
+    while !st.blocking.ready.is_empty() {
+        let ready = std::mem::take(&mut st.blocking.ready);
+        for key in ready {
+            loop {
+                let Some(id) = st.blocking.waiters.get(&key).and_then(|q| q.front().copied()) else { break };
+                let Some(b) = st.blocking.clients.get(&id) else { break };
+                // Re-run the command as the blocked client, with its database and protocol.
+                let mut client = Client::new(b.info.clone(), true);
+                client.db = b.db;
+                client.resp3 = b.resp3;
+                let def = b.def;
+                let args = b.args.clone();
+                let mut out = ReplyBuf::new(b.resp3);
+                let blocked_again = {
+                    let mut ctx = Ctx { st, client: &mut client, shared, out: &mut out, action: None };
+                    crate::exec::call(&mut ctx, def, crate::exec::full_name(def), args.args());
+                    matches!(ctx.action, Some(crate::ctx::Action::Block { .. }))
+                };
+                if blocked_again {
+                    // Nothing left under this key for anyone; the waiters keep their places.
+                    break;
+                }
+                if let Some(b) = unblock(st, shared, id) {
+                    (b.deliver)(out.buf);
+                }
+            }
+        }
+    }
+}
