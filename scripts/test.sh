@@ -42,10 +42,13 @@ install_deps() {
     local need_apt=()
     command -v redis-server >/dev/null || need_apt+=(redis-server)
     { command -v redis-cli >/dev/null && command -v redis-benchmark >/dev/null; } || need_apt+=(redis-tools)
-    command -v python3 >/dev/null || need_apt+=(python3)
-    if command -v python3 >/dev/null && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then need_apt+=(python3-venv); fi
+    if ! command -v python3 >/dev/null; then
+        need_apt+=(python3 python3-venv)
+    elif ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+        need_apt+=(python3-venv)
+    fi
     command -v curl >/dev/null || command -v cargo >/dev/null || need_apt+=(curl ca-certificates)
-    command -v cc >/dev/null || need_apt+=(build-essential)
+    { command -v cc >/dev/null && command -v make >/dev/null; } || need_apt+=(build-essential)
     if [[ ${#need_apt[@]} -gt 0 ]]; then
         log "apt-get install ${need_apt[*]}"
         export DEBIAN_FRONTEND=noninteractive

@@ -55,6 +55,10 @@ impl Blocking {
     pub fn is_empty(&self) -> bool {
         self.clients.is_empty()
     }
+    /// True when some client waits on a key of database `db`.
+    pub fn has_waiters_in(&self, db: usize) -> bool {
+        self.clients.values().any(|b| b.db == db)
+    }
     /// Registers a blocked client.
     pub fn block(&mut self, b: Blocked) {
         for k in &b.keys {
@@ -100,9 +104,40 @@ pub fn unblock(st: &mut State, shared: &Shared, id: u64) -> Option<Blocked> {
     Some(b)
 }
 
+/// Registers a blocked client and turns on ready-key tracking for its database.
+pub fn block(st: &mut State, shared: &Shared, b: Blocked) {
+    if let Some(db) = st.ks.dbs.get_mut(b.db) {
+        db.track_ready = true;
+    }
+    st.blocking.block(b);
+    shared.blocked_clients.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Moves keys that databases saw receive a list or zset value into the ready list.
+fn collect_db_ready(st: &mut State) {
+    for (i, db) in st.ks.dbs.iter_mut().enumerate() {
+        if !db.track_ready {
+            continue;
+        }
+        for k in std::mem::take(&mut db.ready) {
+            let wk = (i, k);
+            if st.blocking.waiters.contains_key(&wk) && !st.blocking.ready.contains(&wk) {
+                st.blocking.ready.push(wk);
+            }
+        }
+        if !st.blocking.has_waiters_in(i) {
+            db.track_ready = false;
+        }
+    }
+}
+
 /// Serves blocked clients whose keys were signalled, FIFO per key. Called by the
 /// pipeline after every top-level command.
 pub fn serve_ready(st: &mut State, shared: &Shared) {
+    if st.blocking.clients.is_empty() {
+        return;
+    }
+    collect_db_ready(st);
     while !st.blocking.ready.is_empty() {
         let ready = std::mem::take(&mut st.blocking.ready);
         for key in ready {
@@ -130,5 +165,6 @@ pub fn serve_ready(st: &mut State, shared: &Shared) {
                 }
             }
         }
+        collect_db_ready(st);
     }
 }

@@ -706,6 +706,9 @@ pub fn set_loglevel_hook(f: fn(&str)) {
 pub fn apply_hot(cfg: &Config, shared: &Shared) {
     shared.slowlog_slower_than_us.store(cfg.get_i64("slowlog-log-slower-than"), Ordering::Relaxed);
     shared.slowlog_max_len.store(cfg.get_i64("slowlog-max-len").max(0) as u64, Ordering::Relaxed);
+    shared.hash_max_listpack_entries.store(cfg.get_i64("hash-max-listpack-entries"), Ordering::Relaxed);
+    shared.hash_max_listpack_value.store(cfg.get_i64("hash-max-listpack-value"), Ordering::Relaxed);
+    shared.hash_limits_hot.store(true, Ordering::Relaxed);
     shared.latency_threshold_ms.store(cfg.get_i64("latency-monitor-threshold").max(0) as u64, Ordering::Relaxed);
     if let Some(f) = LOGLEVEL_HOOK.get() {
         f(cfg.get("loglevel").unwrap_or("notice"));

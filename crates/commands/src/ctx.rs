@@ -227,6 +227,9 @@ pub struct Shared {
     /// hash write (kept in sync by `config::apply_hot`).
     pub hash_max_listpack_entries: AtomicI64,
     pub hash_max_listpack_value: AtomicI64,
+    /// True once `config::apply_hot` maintains the two hash copies above; until then the
+    /// hash commands read the configuration itself.
+    pub hash_limits_hot: AtomicBool,
 }
 
 /// Resident set size in bytes, from /proc (0 where unavailable).
@@ -250,7 +253,9 @@ impl Shared {
             config: RwLock::new(config),
             stats: Stats::default(),
             clients: Mutex::new(BTreeMap::new()),
-            next_client_id: AtomicU64::new(1),
+            // Redis 7.0 gives ids 1 and 2 to internal clients (scripting), so the first
+            // connection is id 3; matching it keeps HELLO and CLIENT ID replies identical.
+            next_client_id: AtomicU64::new(3),
             start_ms: unix_ms(),
             start_instant: std::time::Instant::now(),
             run_id,
@@ -271,6 +276,7 @@ impl Shared {
             pause_all: AtomicBool::new(true),
             hash_max_listpack_entries: AtomicI64::new(hash_entries),
             hash_max_listpack_value: AtomicI64::new(hash_value),
+            hash_limits_hot: AtomicBool::new(false),
         }
     }
 }

@@ -53,6 +53,11 @@ pub struct Db {
     pub watch_dirty: HashSet<u64>,
     /// Keys removed because they expired, since the caller last drained this list.
     pub expired: Vec<Vec<u8>>,
+    /// While clients are blocked on this database: keys that received a list or sorted-set
+    /// value through [`Db::set`] (Redis's `signalKeyAsReady` in `dbAdd`), drained by the
+    /// blocking registry after each command.
+    pub track_ready: bool,
+    pub ready: Vec<Vec<u8>>,
 }
 
 impl Default for Db {
@@ -69,6 +74,8 @@ impl Db {
             watched: HashMap::new(),
             watch_dirty: HashSet::new(),
             expired: Vec::new(),
+            track_ready: false,
+            ready: Vec::new(),
         }
     }
 
@@ -190,6 +197,9 @@ impl Db {
         let slot = key_slot(key) as usize;
         let h = self.hash(key);
         self.touch(key);
+        if self.track_ready && matches!(value, Value::List(_) | Value::ZSet(_)) {
+            self.ready.push(key.to_vec());
+        }
         self.slots_mut();
         let hasher = &self.hasher;
         let s = &mut self.t.slots[slot];

@@ -200,6 +200,12 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                 return;
             }
             srv.shared.stats.total_net_input_bytes.fetch_add((len - start) as u64, Ordering::Relaxed);
+            // The query buffer limit applies while a big argument is still arriving too.
+            if len - start > limits.qbuf_max {
+                warning!("Closing client that reached max query buffer length: id={} addr={}", client.id, info.addr);
+                srv.shared.stats.client_query_buffer_limit_disconnections.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
             if len - start < need {
                 continue;
             }
@@ -296,19 +302,22 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                     Some(Action::Block { keys, deadline_ms, timeout_reply }) => {
                         let (tx, rx) = tokio::sync::oneshot::channel::<Vec<u8>>();
                         let def = exec::resolve(args).expect("a command that just blocked resolves");
-                        st.blocking.block(Blocked {
-                            id: client.id,
-                            db: client.db,
-                            resp3: client.resp3,
-                            info: info.clone(),
-                            def,
-                            args: OwnedArgs::from_args(&args),
-                            keys,
-                            deliver: Box::new(move |reply| {
-                                let _ = tx.send(reply);
-                            }),
-                        });
-                        srv.shared.blocked_clients.fetch_add(1, Ordering::Relaxed);
+                        blocking::block(
+                            &mut st,
+                            &srv.shared,
+                            Blocked {
+                                id: client.id,
+                                db: client.db,
+                                resp3: client.resp3,
+                                info: info.clone(),
+                                def,
+                                args: OwnedArgs::from_args(&args),
+                                keys,
+                                deliver: Box::new(move |reply| {
+                                    let _ = tx.send(reply);
+                                }),
+                            },
+                        );
                         blocked = Some((rx, deadline_ms, timeout_reply));
                         // Commands pipelined after the blocking one wait until it is served.
                         resume_at = Some(end);

@@ -155,7 +155,10 @@ fn reset(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
 const CONN: u32 = FAST | LOADING | STALE;
 
 pub static COMMANDS: &[CommandDef] = &[
-    CommandDef { summary: "Returns the server's liveliness response.", ..CommandDef::new("ping", -1, FAST | SENTINEL, (0, 0, 0), "connection", ping) },
+    CommandDef {
+        summary: "Returns the server's liveliness response.",
+        ..CommandDef::new("ping", -1, FAST | SENTINEL, (0, 0, 0), "connection", ping)
+    },
     CommandDef { summary: "Returns the given string.", ..CommandDef::new("echo", 2, CONN, (0, 0, 0), "connection", echo) },
     CommandDef {
         summary: "Closes the connection.",

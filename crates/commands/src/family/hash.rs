@@ -17,12 +17,18 @@ use shoal_keyspace::{Db, Value};
 use shoal_resp::{Args, ReplyBuf};
 use std::sync::atomic::Ordering;
 
-/// The listpack thresholds (`hash-max-listpack-entries` / `-value`), from their hot
-/// copies in `Shared` (reading the configuration itself costs a directive lookup).
+/// The listpack thresholds (`hash-max-listpack-entries` / `-value`): from their hot
+/// copies in `Shared` once `config::apply_hot` maintains them (`hash_limits_hot`), else
+/// from the configuration itself (which costs a directive lookup per name).
 #[inline]
 fn limits(ctx: &Ctx<'_>) -> HashLimits {
-    let entries = ctx.shared.hash_max_listpack_entries.load(Ordering::Relaxed);
-    let value = ctx.shared.hash_max_listpack_value.load(Ordering::Relaxed);
+    let sh = ctx.shared;
+    let (entries, value) = if sh.hash_limits_hot.load(Ordering::Relaxed) {
+        (sh.hash_max_listpack_entries.load(Ordering::Relaxed), sh.hash_max_listpack_value.load(Ordering::Relaxed))
+    } else {
+        let c = sh.config.read();
+        (c.get_i64("hash-max-listpack-entries"), c.get_i64("hash-max-listpack-value"))
+    };
     HashLimits { max_listpack_entries: entries.max(0) as usize, max_listpack_value: value.max(0) as usize }
 }
 
@@ -299,8 +305,10 @@ fn hincrby(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 
 /// HINCRBYFLOAT key field increment
 fn hincrbyfloat(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let incr = shoal_resp::parse_double(args.get(3)).ok_or(CmdError::NotFloat)?;
-    if incr.is_nan() || incr.is_infinite() {
+    // Redis computes in C long double; `string::ld` emulates it exactly (see INCRBYFLOAT).
+    use crate::family::string::ld;
+    let incr = ld::parse(args.get(3)).ok_or(CmdError::NotFloat)?;
+    if matches!(incr, ld::Ld::Inf(_)) {
         return Err(CmdError::err("value is NaN or Infinity"));
     }
     let (key, field) = (args.get(1), args.get(2));
@@ -309,14 +317,11 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let db = &mut ctx.st.ks.dbs[ctx.client.db];
     let h = lookup_write(db, key, now)?;
     let old = match h.as_ref().and_then(|h| h.get(field)) {
-        None => 0.0,
-        Some(v) => parse_ld(v).ok_or_else(|| CmdError::err("hash value is not a float"))?,
+        None => ld::Ld::Fin { neg: false, mant: 0, exp: 0 },
+        Some(v) => ld::parse(v).ok_or_else(|| CmdError::err("hash value is not a float"))?,
     };
-    let new = old + incr;
-    if new.is_nan() || new.is_infinite() {
-        return Err(CmdError::err("increment would produce NaN or Infinity"));
-    }
-    let s = shoal_resp::fmt_long_double_human(new);
+    let new = ld::add(old, incr).ok_or_else(|| CmdError::err("increment would produce NaN or Infinity"))?;
+    let s = ld::fmt_human(new);
     match h {
         Some(h) => {
             h.set(field, s.as_bytes(), &lim);
@@ -350,12 +355,6 @@ fn fmt_u64(buf: &mut [u8; 20], mut n: u64, neg: bool) -> &[u8] {
         buf[i] = b'-';
     }
     &buf[i..]
-}
-
-/// Redis's `string2ld` on a stored value: a float with nothing around it, not NaN.
-fn parse_ld(v: &[u8]) -> Option<f64> {
-    let d = shoal_resp::parse_double(v)?;
-    (!d.is_nan()).then_some(d)
 }
 
 /// Writes one HRANDFIELD element: the field, or (with values) field and value, as a

@@ -45,7 +45,13 @@ fn dup_value(v: &Value) -> Option<Value> {
             }
             Value::Hash(Box::new(c))
         }
-        _ => return None,
+        Value::List(l) => Value::List(l.clone()),
+        Value::Set(x) => Value::Set(x.clone()),
+        Value::ZSet(z) => {
+            // Rebuilt in order, in the same encoding.
+            let items: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+            Value::ZSet(Box::new(shoal_keyspace::value::ZSetValue::from_sorted(&items, !z.is_skiplist())))
+        }
     })
 }
 

@@ -1936,13 +1936,14 @@ mod tests {
     fn shutdown_args() {
         let p = |a: &[&str]| {
             let v: Vec<&[u8]> = a.iter().map(|s| s.as_bytes()).collect();
-            parse_shutdown(&v).map_err(|e| e.to_string())
+            parse_shutdown(&v).map_err(|e| e.to_string()).map(|a| a.map(|x| format!("{x:?}")))
         };
+        let sd = |save: Option<bool>, now: bool, force: bool| Some(format!("{:?}", Action::Shutdown { save, now, force }));
         assert_eq!(p(&["abort"]), Ok(None));
         assert_eq!(p(&["abort", "now"]), Err("ERR syntax error".into()));
         assert_eq!(p(&["save", "nosave"]), Err("ERR syntax error".into()));
-        assert_eq!(p(&["nosave", "NOSAVE", "now"]), Ok(Some(Action::Shutdown { save: Some(false), now: true, force: false })));
-        assert_eq!(p(&[]), Ok(Some(Action::Shutdown { save: None, now: false, force: false })));
+        assert_eq!(p(&["nosave", "NOSAVE", "now"]), Ok(sd(Some(false), true, false)));
+        assert_eq!(p(&[]), Ok(sd(None, false, false)));
     }
 
     #[test]

@@ -543,11 +543,11 @@ fn spop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 
 /// SPOP key count
 fn spop_count(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let l = parse_i64(args.get(2))?;
-    if l < 0 {
-        return Err(CmdError::err("value is out of range, must be positive"));
-    }
-    let count = l as u64;
+    // getPositiveLongFromObjectOrReply: one message for non-integers and negatives.
+    let count = match shoal_parse_i64(args.get(2)) {
+        Some(l) if l >= 0 => l as u64,
+        _ => return Err(CmdError::err("value is out of range, must be positive")),
+    };
     let key = args.get(1);
     let max = max_intset(ctx);
     let now = ctx.st.ks.now_ms;

@@ -931,7 +931,7 @@ mod tests {
 /// redis-server computes with (64-bit significand, 15-bit exponent, round to nearest
 /// even), with glibc's `strtold` parsing and `%.17Lf` printing, so results match byte
 /// for byte (e.g. 10000.1 -> "10000.09999999999999964").
-mod ld {
+pub mod ld {
     use std::cmp::Ordering;
 
     /// Exponent of the least significant significand bit of the smallest subnormal.

@@ -13,10 +13,12 @@ use crate::error::{CmdError, CmdResult};
 use crate::table::{flags::*, CommandDef};
 use crate::util::{eq_ic, parse_i64};
 use shoal_keyspace::glob::glob_match;
+use shoal_keyspace::value::set::Member;
 use shoal_keyspace::value::zset::{AddFlags, AddOutcome, LexBound, LexRange, ScoreRange, ZSetLimits};
 use shoal_keyspace::value::{SetValue, ZSetValue};
 use shoal_keyspace::Value;
 use shoal_resp::{Args, ReplyBuf};
+use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 
 /// The listpack thresholds from the configuration.
@@ -91,7 +93,10 @@ fn strtod_full(s: &[u8]) -> Option<(f64, bool)> {
     if body.len() >= 3 && body[..3].eq_ignore_ascii_case(b"nan") {
         let rest = &body[3..];
         let ok = rest.is_empty()
-            || (rest.len() >= 2 && rest[0] == b'(' && rest[rest.len() - 1] == b')' && rest[1..rest.len() - 1].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_'));
+            || (rest.len() >= 2
+                && rest[0] == b'('
+                && rest[rest.len() - 1] == b')'
+                && rest[1..rest.len() - 1].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_'));
         return ok.then_some((f64::NAN, false));
     }
     if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
@@ -336,7 +341,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: Args<'_>, zincrby: bool) -> CmdResult {
     if f.nx && f.xx {
         return Err(CmdError::err("XX and NX options at the same time are not compatible"));
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
         return Err(CmdError::err("GT, LT, and/or NX options at the same time are not compatible"));
     }
     if f.incr && n > 2 {
@@ -584,7 +589,14 @@ enum Spec<'a> {
 
 /// Redis's `zrangeGenericCommand`: ZRANGE, ZRANGESTORE and the legacy range commands.
 /// `start` is the index of the source key; `dst` is ZRANGESTORE's destination.
-fn zrange_generic(ctx: &mut Ctx<'_>, args: Args<'_>, start: usize, dst: Option<&[u8]>, mut rtype: RangeType, mut rev: Option<bool>) -> CmdResult {
+fn zrange_generic(
+    ctx: &mut Ctx<'_>,
+    args: Args<'_>,
+    start: usize,
+    dst: Option<&[u8]>,
+    mut rtype: RangeType,
+    mut rev: Option<bool>,
+) -> CmdResult {
     let key = args.get(start);
     let store = dst.is_some();
     let mut withscores = false;
@@ -818,7 +830,15 @@ pub fn zpop_key(ctx: &mut Ctx<'_>, key: &[u8], max: bool, count: usize, emitkey:
 /// Redis's `genericZpopCommand`: pops from the first of `keys` that exists (WRONGTYPE
 /// when that key is not a zset). `count` None is a single pop (COUNT not given). With
 /// no key: a null array when `nil_when_empty`, else an empty array.
-pub fn zpop_generic(ctx: &mut Ctx<'_>, keys: &[&[u8]], max: bool, emitkey: bool, count: Option<usize>, nested: bool, nil_when_empty: bool) -> CmdResult {
+pub fn zpop_generic(
+    ctx: &mut Ctx<'_>,
+    keys: &[&[u8]],
+    max: bool,
+    emitkey: bool,
+    count: Option<usize>,
+    nested: bool,
+    nil_when_empty: bool,
+) -> CmdResult {
     let mut found = None;
     for &k in keys {
         if peek_write(ctx, k)?.is_some() {
@@ -998,9 +1018,11 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     }
     let n = count.min(size) as usize;
     range_header(out, n, withscores);
-    // CASE 2: the whole zset, in order.
+    // CASE 2: the whole zset, from the highest score down (Redis's zset iterator
+    // walks from the tail).
     if count >= size {
-        for (m, s) in z.iter() {
+        let all: Vec<(&[u8], f64)> = z.iter().collect();
+        for &(m, s) in all.iter().rev() {
             emit(out, m, s, withscores);
         }
         return Ok(());
@@ -1091,30 +1113,28 @@ impl<'a> Src<'a> {
             _ => false,
         }
     }
-    /// Every (member, score), in the input's own order.
-    fn items(&self) -> Vec<(&'a [u8], f64)> {
+    /// Every (member, score), in the input's own order (an intset's members are
+    /// formatted).
+    fn items(&self) -> Vec<(Cow<'a, [u8]>, f64)> {
         match *self {
             Src::None => Vec::new(),
-            Src::Z(z) => z.iter().collect(),
-            Src::S(s) => set_members(s).into_iter().map(|m| (m, 1.0)).collect(),
+            Src::Z(z) => z.iter().map(|(m, s)| (Cow::Borrowed(m), s)).collect(),
+            Src::S(s) => s
+                .iter()
+                .map(|m| match m {
+                    Member::Str(b) => (Cow::Borrowed(b), 1.0),
+                    Member::Int(_) => (Cow::Owned(m.to_vec()), 1.0),
+                })
+                .collect(),
         }
     }
     fn score(&self, m: &[u8]) -> Option<f64> {
         match self {
             Src::None => None,
             Src::Z(z) => z.score(m),
-            Src::S(s) => set_contains(s, m).then_some(1.0),
+            Src::S(s) => s.contains(m).then_some(1.0),
         }
     }
-}
-
-/// The members of a plain set (ZUNION and friends accept sets as inputs).
-fn set_members(_s: &SetValue) -> Vec<&[u8]> {
-    Vec::new()
-}
-
-fn set_contains(_s: &SetValue, _m: &[u8]) -> bool {
-    false
 }
 
 /// Redis's `zunionInterDiffGenericCommand`.
@@ -1208,7 +1228,7 @@ fn zsetop_generic(ctx: &mut Ctx<'_>, args: Args<'_>, dst: Option<&[u8]>, numkeys
                     }
                     let mut all = true;
                     for (src, w) in &srcs[1..] {
-                        let v = if src.same(&s0) { Some(sc) } else { src.score(m) };
+                        let v = if src.same(&s0) { Some(sc) } else { src.score(&m) };
                         match v {
                             Some(v) => aggregate(&mut score, v * w, agg),
                             None => {
@@ -1233,23 +1253,24 @@ fn zsetop_generic(ctx: &mut Ctx<'_>, args: Args<'_>, dst: Option<&[u8]>, numkeys
             }
         }
         SetOp::Union => {
-            let mut acc: hashbrown::HashMap<&[u8], f64> = hashbrown::HashMap::with_capacity(srcs.last().map_or(0, |s| s.0.len()));
+            let mut acc: hashbrown::HashMap<Cow<'_, [u8]>, f64> = hashbrown::HashMap::with_capacity(srcs.last().map_or(0, |s| s.0.len()));
             for (src, w) in &srcs {
                 for (m, s) in src.items() {
                     let mut score = w * s;
                     if score.is_nan() {
                         score = 0.0;
                     }
+                    let len = m.len();
                     match acc.entry(m) {
                         hashbrown::hash_map::Entry::Occupied(mut o) => aggregate(o.get_mut(), score, agg),
                         hashbrown::hash_map::Entry::Vacant(v) => {
-                            maxelelen = maxelelen.max(m.len());
+                            maxelelen = maxelelen.max(len);
                             v.insert(score);
                         }
                     }
                 }
             }
-            result = acc.into_iter().map(|(m, s)| (m.to_vec(), s)).collect();
+            result = acc.into_iter().map(|(m, s)| (m.into_owned(), s)).collect();
         }
         SetOp::Diff => {
             let base = srcs[0].0;
@@ -1262,7 +1283,7 @@ fn zsetop_generic(ctx: &mut Ctx<'_>, args: Args<'_>, dst: Option<&[u8]>, numkeys
                     if algo_one > algo_two {
                         maxelelen = maxelelen.max(m.len());
                     }
-                    if srcs[1..].iter().all(|(o, _)| o.score(m).is_none()) {
+                    if srcs[1..].iter().all(|(o, _)| o.score(&m).is_none()) {
                         maxelelen = maxelelen.max(m.len());
                         result.push((m.to_vec(), s));
                     }

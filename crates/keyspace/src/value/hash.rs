@@ -42,6 +42,16 @@ pub enum HashValue {
 
 const _: () = assert!(std::mem::size_of::<HashValue>() == 16);
 
+impl Clone for HashValue {
+    /// A deep copy in the same encoding (COPY).
+    fn clone(&self) -> HashValue {
+        match self {
+            HashValue::Listpack(lp) => HashValue::Listpack(lp.clone()),
+            HashValue::Table(t) => HashValue::Table(t.clone()),
+        }
+    }
+}
+
 impl Default for HashValue {
     fn default() -> Self {
         HashValue::Listpack(Box::default())
@@ -176,6 +186,22 @@ pub struct Table {
 impl Default for Table {
     fn default() -> Self {
         Table::with_capacity(0)
+    }
+}
+
+impl Clone for Table {
+    /// A deep copy with the same hasher, so no field is hashed again.
+    fn clone(&self) -> Table {
+        let mut t = Table { buckets: Vec::new(), len: 0, hasher: self.hasher };
+        t.buckets.resize_with(self.buckets.len(), || None);
+        for b in &self.buckets {
+            let mut cur = b.as_deref();
+            while let Some(n) = cur {
+                t.insert_new(n.hash, n.field.clone(), n.value.clone());
+                cur = n.next.as_deref();
+            }
+        }
+        t
     }
 }
 
@@ -359,10 +385,14 @@ impl Table {
         }
     }
 
+    /// Buckets and nodes, plus the heap parts of long fields and values estimated from a
+    /// sample of up to 16 elements (as Redis's MEMORY USAGE samples).
     fn mem_usage(&self) -> usize {
-        self.buckets.capacity() * 8
-            + self.len * std::mem::size_of::<Node>()
-            + self.iter().map(|(f, v)| if f.len() > 23 { f.len() } else { 0 } + if v.len() > 23 { v.len() } else { 0 }).sum::<usize>()
+        const SAMPLE: usize = 16;
+        let heap = |b: &[u8]| if b.len() > 23 { b.len() } else { 0 };
+        let (n, sampled) = self.iter().take(SAMPLE).fold((0usize, 0usize), |(n, sum), (f, v)| (n + 1, sum + heap(f) + heap(v)));
+        let extra = (sampled * self.len).checked_div(n).unwrap_or(0);
+        self.buckets.capacity() * 8 + self.len * std::mem::size_of::<Node>() + extra
     }
 }
 
@@ -738,7 +768,7 @@ mod tests {
             t.insert(format!("{i}").as_bytes(), b"v");
         }
         let mut seen = HashSet::new();
-        let mut cursor = scan_steps(&t, 0, 7000, &mut seen);
+        let mut cursor = scan_steps(&t, 0, 7800, &mut seen);
         for i in 0..4900 {
             let f = format!("{i}").into_bytes();
             if seen.contains(&f) {
@@ -775,6 +805,24 @@ mod tests {
             }
         }
         assert_eq!(n, 777);
+    }
+
+    #[test]
+    fn clone_keeps_encoding_and_contents() {
+        let mut h = HashValue::new();
+        h.set(b"a", b"1", &lim());
+        let c = h.clone();
+        assert_eq!(c.encoding(), "listpack");
+        assert_eq!(c.get(b"a"), Some(&b"1"[..]));
+        for i in 0..600 {
+            h.set(format!("f{i}").as_bytes(), b"v", &lim());
+        }
+        let c = h.clone();
+        assert_eq!(c.encoding(), "hashtable");
+        assert_eq!(c.len(), 601);
+        assert_eq!(c.get(b"f599"), Some(&b"v"[..]));
+        h.remove(b"a");
+        assert_eq!(c.get(b"a"), Some(&b"1"[..]));
     }
 
     #[test]

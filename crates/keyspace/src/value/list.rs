@@ -636,15 +636,20 @@ impl ListValue {
         let (mut ni, mut off) = self.locate(start);
         let m = self.many();
         let mut left = n;
+        let mut emptied = false;
         while left > 0 {
             let node = &mut m.nodes[ni];
             let take = left.min(node.len() - off);
             node.remove_idx_range(off, take);
+            emptied |= node.count == 0;
             left -= take;
             off = 0;
             ni += 1;
         }
-        self.normalize();
+        m.len -= n;
+        if emptied {
+            self.normalize();
+        }
     }
 
     /// Removes `ltrim` elements from the head and `rtrim` from the tail (LTRIM).

@@ -472,9 +472,14 @@ impl<'a> Iterator for TableIter<'a> {
 
 // ----------------------------------------------------------------------------------
 
+/// Most members of an intset held inline ([`SetValue::Small`]).
+pub const SMALL_MAX: usize = 11;
+
 /// A set value in one of its representations (see the module documentation).
 #[derive(Clone)]
 pub enum SetValue {
+    /// intset of at most [`SMALL_MAX`] 16-bit integers, held inline (no allocation)
+    Small { len: u8, data: [i16; SMALL_MAX] },
     /// intset of 16-bit integers
     I16(Box<[i16]>),
     /// intset of 32-bit integers
@@ -523,7 +528,7 @@ impl<'a> Iterator for Iter<'a> {
 impl SetValue {
     /// An empty intset.
     pub fn new_intset() -> SetValue {
-        SetValue::I16(Box::default())
+        SetValue::Small { len: 0, data: [0; SMALL_MAX] }
     }
 
     /// An empty set that can hold `first` (Redis's `setTypeCreate`): an intset when it
@@ -539,17 +544,18 @@ impl SetValue {
     /// The name OBJECT ENCODING replies with.
     pub fn encoding(&self) -> &'static str {
         match self {
-            SetValue::I16(_) | SetValue::I32(_) | SetValue::I64(_) => "intset",
+            SetValue::Small { .. } | SetValue::I16(_) | SetValue::I32(_) | SetValue::I64(_) => "intset",
             SetValue::Packed(_) | SetValue::Table(_) => "hashtable",
         }
     }
 
     pub fn is_intset(&self) -> bool {
-        matches!(self, SetValue::I16(_) | SetValue::I32(_) | SetValue::I64(_))
+        matches!(self, SetValue::Small { .. } | SetValue::I16(_) | SetValue::I32(_) | SetValue::I64(_))
     }
 
     pub fn len(&self) -> usize {
         match self {
+            SetValue::Small { len, .. } => *len as usize,
             SetValue::I16(b) => b.len(),
             SetValue::I32(b) => b.len(),
             SetValue::I64(b) => b.len(),
@@ -566,6 +572,7 @@ impl SetValue {
     pub fn mem_usage(&self) -> usize {
         std::mem::size_of::<SetValue>()
             + match self {
+                SetValue::Small { .. } => 0,
                 SetValue::I16(b) => b.len() * 2,
                 SetValue::I32(b) => b.len() * 4,
                 SetValue::I64(b) => b.len() * 8,
@@ -576,6 +583,7 @@ impl SetValue {
 
     pub fn iter(&self) -> Iter<'_> {
         match self {
+            SetValue::Small { len, data } => Iter::I16(data[..*len as usize].iter()),
             SetValue::I16(b) => Iter::I16(b.iter()),
             SetValue::I32(b) => Iter::I32(b.iter()),
             SetValue::I64(b) => Iter::I64(b.iter()),
@@ -586,6 +594,7 @@ impl SetValue {
 
     fn int_contains(&self, v: i64) -> bool {
         match self {
+            SetValue::Small { len, data } => is_contains(&data[..*len as usize], v),
             SetValue::I16(b) => is_contains(b, v),
             SetValue::I32(b) => is_contains(b, v),
             SetValue::I64(b) => is_contains(b, v),
@@ -620,6 +629,23 @@ impl SetValue {
     /// Inserts `v` into an intset (widening it when needed); false when present.
     fn int_insert(&mut self, v: i64) -> bool {
         match self {
+            SetValue::Small { len, data } => {
+                let n = *len as usize;
+                if let Ok(x) = i16::try_from(v) {
+                    match data[..n].binary_search(&x) {
+                        Ok(_) => return false,
+                        Err(pos) if n < SMALL_MAX => {
+                            data.copy_within(pos..n, pos + 1);
+                            data[pos] = x;
+                            *len += 1;
+                            return true;
+                        }
+                        Err(_) => {}
+                    }
+                }
+                *self = SetValue::I16(data[..n].into());
+                self.int_insert(v)
+            }
             SetValue::I16(b) => match i16::try_from(v) {
                 Ok(x) => is_insert(b, x),
                 Err(_) => {
@@ -760,6 +786,17 @@ impl SetValue {
 
     fn remove_int(&mut self, v: i64) -> bool {
         match self {
+            SetValue::Small { len, data } => {
+                let n = *len as usize;
+                match i16::try_from(v).map(|x| data[..n].binary_search(&x)) {
+                    Ok(Ok(pos)) => {
+                        data.copy_within(pos + 1..n, pos);
+                        *len -= 1;
+                        true
+                    }
+                    _ => false,
+                }
+            }
             SetValue::I16(b) => is_remove(b, v),
             SetValue::I32(b) => is_remove(b, v),
             SetValue::I64(b) => is_remove(b, v),
@@ -774,6 +811,7 @@ impl SetValue {
             return None;
         }
         Some(match self {
+            SetValue::Small { data, .. } => Member::Int(data[rng.gen_range(0..n)] as i64),
             SetValue::I16(b) => Member::Int(b[rng.gen_range(0..n)] as i64),
             SetValue::I32(b) => Member::Int(b[rng.gen_range(0..n)] as i64),
             SetValue::I64(b) => Member::Int(b[rng.gen_range(0..n)]),
@@ -789,7 +827,7 @@ impl SetValue {
             return None;
         }
         match self {
-            SetValue::I16(_) | SetValue::I32(_) | SetValue::I64(_) => {
+            SetValue::Small { .. } | SetValue::I16(_) | SetValue::I32(_) | SetValue::I64(_) => {
                 let Some(Member::Int(v)) = self.random(rng) else { return None };
                 self.remove_int(v);
                 Some(OwnedMember::Int(v))
@@ -816,7 +854,7 @@ impl SetValue {
     pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut f: impl FnMut(Member<'a>)) -> u64 {
         let budget = count.saturating_mul(10);
         match self {
-            SetValue::I16(_) | SetValue::I32(_) | SetValue::I64(_) => {
+            SetValue::Small { .. } | SetValue::I16(_) | SetValue::I32(_) | SetValue::I64(_) => {
                 self.iter().for_each(f);
                 0
             }
@@ -882,7 +920,7 @@ mod tests {
         assert!(s.add(b"5", 512));
         assert!(s.add(b"-3", 512));
         assert!(!s.add(b"5", 512));
-        assert!(matches!(s, SetValue::I16(_)));
+        assert!(matches!(s, SetValue::Small { .. }));
         assert!(s.add(b"100000", 512));
         assert!(matches!(s, SetValue::I32(_)));
         assert!(s.add(b"-9223372036854775808", 512));
@@ -901,6 +939,37 @@ mod tests {
         assert_eq!(s.encoding(), "hashtable");
         assert!(s.contains(b"007") && s.contains(b"5") && !s.contains(b"7"));
         assert_eq!(s.len(), 4);
+    }
+
+    #[test]
+    fn small_inline_intset() {
+        let mut s = SetValue::new_intset();
+        for v in [5, -1, 3, 11, 0, 7, 9, 2, 4, 6, 8] {
+            assert!(s.add(format!("{v}").as_bytes(), 512));
+        }
+        assert!(matches!(s, SetValue::Small { len: 11, .. }));
+        assert!(!s.add(b"7", 512));
+        assert_eq!(members(&s), [-1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 11].iter().map(|v| format!("{v}").into_bytes()).collect::<Vec<_>>());
+        assert!(s.remove(b"-1") && s.remove(b"11") && s.remove(b"5"));
+        assert!(!s.remove(b"5") && !s.remove(b"40000"));
+        assert_eq!(members(&s), [0, 2, 3, 4, 6, 7, 8, 9].iter().map(|v| format!("{v}").into_bytes()).collect::<Vec<_>>());
+        for v in [1, 5, 10, 12] {
+            s.add(format!("{v}").as_bytes(), 512);
+        }
+        assert!(matches!(s, SetValue::I16(_)));
+        assert_eq!(s.len(), 12);
+        assert!(s.contains(b"12") && s.contains(b"0") && !s.contains(b"11"));
+        let mut s = SetValue::new_intset();
+        s.add(b"1", 512);
+        s.add(b"70000", 512);
+        assert!(matches!(s, SetValue::I32(_)));
+        assert_eq!(members(&s), vec![b"1".to_vec(), b"70000".to_vec()]);
+        let mut s = SetValue::new_intset();
+        for v in 0..3 {
+            s.add(format!("{v}").as_bytes(), 2);
+        }
+        assert_eq!(s.encoding(), "hashtable");
+        assert_eq!(s.len(), 3);
     }
 
     #[test]
@@ -1021,7 +1090,7 @@ mod tests {
             }
             let n = s.len();
             let mut seen = HashSet::new();
-            for _ in 0..2000 {
+            for _ in 0..20000 {
                 seen.insert(s.random(&mut rng).map(|m| m.to_vec()));
             }
             assert_eq!(seen.len(), n);
