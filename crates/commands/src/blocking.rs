@@ -141,8 +141,7 @@ pub fn serve_ready(st: &mut State, shared: &Shared) {
     while !st.blocking.ready.is_empty() {
         let ready = std::mem::take(&mut st.blocking.ready);
         for key in ready {
-            loop {
-                let Some(id) = st.blocking.waiters.get(&key).and_then(|q| q.front().copied()) else { break };
+            while let Some(id) = st.blocking.waiters.get(&key).and_then(|q| q.front().copied()) {
                 let Some(b) = st.blocking.clients.get(&id) else { break };
                 // Re-run the command as the blocked client, with its database and protocol.
                 let mut client = Client::new(b.info.clone(), true);

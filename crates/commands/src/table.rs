@@ -217,6 +217,7 @@ pub fn families() -> &'static [&'static [CommandDef]] {
         list::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
+        blocking::COMMANDS,
     ];
     FAMILIES
 }

@@ -1,6 +1,7 @@
 //! Command families, one file each, each ending with its `COMMANDS` table.
 
 pub mod bitops;
+pub mod blocking;
 pub mod config;
 pub mod connection;
 pub mod hash;
