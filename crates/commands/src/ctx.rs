@@ -60,7 +60,8 @@ pub struct LatencyEvent {
 pub struct State {
     pub ks: Keyspace,
     /// Keyed by full command name ("get", "config|get").
-    pub cmd_stats: HashMap<String, CmdStat>,
+    /// foldhash rather than SipHash: updated for every command.
+    pub cmd_stats: HashMap<String, CmdStat, foldhash::fast::FixedState>,
     /// Keyed by error prefix ("ERR", "WRONGTYPE").
     pub error_stats: BTreeMap<String, u64>,
     pub slowlog: VecDeque<SlowEntry>,
@@ -76,7 +77,7 @@ impl State {
     pub fn new(databases: usize) -> State {
         State {
             ks: Keyspace::new(databases),
-            cmd_stats: HashMap::new(),
+            cmd_stats: HashMap::default(),
             error_stats: BTreeMap::new(),
             slowlog: VecDeque::new(),
             slowlog_next_id: 0,

@@ -224,9 +224,11 @@ pub fn families() -> &'static [&'static [CommandDef]] {
 
 /// Looks a command up by name, case-insensitively.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandDef> {
-    static MAP: OnceLock<HashMap<&'static str, &'static CommandDef>> = OnceLock::new();
+    // foldhash rather than SipHash: this lookup runs for every command.
+    type Map = HashMap<&'static str, &'static CommandDef, foldhash::fast::FixedState>;
+    static MAP: OnceLock<Map> = OnceLock::new();
     let map = MAP.get_or_init(|| {
-        let mut m = HashMap::new();
+        let mut m = Map::default();
         for fam in families() {
             for c in fam.iter() {
                 assert!(m.insert(c.name, c).is_none(), "duplicate command {}", c.name);
