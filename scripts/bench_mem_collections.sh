@@ -4,7 +4,7 @@
 # kind and prints the growth of resident memory (RSS) and of INFO used_memory, in MiB.
 # Usage: scripts/bench_mem_collections.sh [SHOAL_BIN] [N]
 set -u
-OURS=${1:-target/release/shoal-server}
+OURS=$(realpath "${1:-target/release/shoal-server}")
 N=${2:-100000}
 REF=$(command -v redis-server)
 WORK=$(mktemp -d /tmp/shoal-membench.XXXXXX)
