@@ -97,3 +97,54 @@ fn client_pause_write_holds_writes_only() {
     assert_eq!(w.cmd(&["INCR", "k"]).unwrap(), b":2\r\n");
     assert!(t.elapsed() >= Duration::from_millis(400), "a write was not held: {:?}", t.elapsed());
 }
+
+/// Kills the daemon whose PID is in `pidfile` when dropped (also when the test fails).
+struct DaemonGuard(std::path::PathBuf);
+
+impl Drop for DaemonGuard {
+    fn drop(&mut self) {
+        if let Ok(s) = std::fs::read_to_string(&self.0) {
+            if let Ok(pid) = s.trim().parse::<i32>() {
+                let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+            }
+        }
+    }
+}
+
+#[test]
+fn daemonize_pidfile_and_logfile() {
+    let dir = std::env::temp_dir().join(format!("shoal-daemon-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pidfile = dir.join("shoal.pid");
+    let logfile = dir.join("shoal.log");
+    let port = common::free_port();
+    let _guard = DaemonGuard(pidfile.clone());
+    let status = std::process::Command::new(common::shoal_bin())
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--daemonize", "yes"])
+        .args(["--pidfile", pidfile.to_str().unwrap(), "--logfile", logfile.to_str().unwrap(), "--dir", dir.to_str().unwrap()])
+        .status()
+        .expect("run shoal-server");
+    // The foreground process returns at once; the daemon keeps serving.
+    assert!(status.success(), "daemonizing parent exited with {status}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut conn = loop {
+        if let Ok(c) = common::RawConn::connect(port) {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "daemon did not start listening");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(conn.cmd(&["PING"]).unwrap(), b"+PONG\r\n");
+    let pid: u32 = std::fs::read_to_string(&pidfile).expect("pidfile written").trim().parse().expect("pid");
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "pid {pid} from the pidfile is not running");
+    let log = std::fs::read_to_string(&logfile).expect("logfile written");
+    assert!(log.contains("Ready to accept connections"), "log: {log}");
+    // SHUTDOWN removes the pidfile, as redis-server does.
+    let _ = conn.cmd(&["SHUTDOWN", "NOSAVE"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pidfile.exists() {
+        assert!(Instant::now() < deadline, "pidfile not removed at shutdown");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
