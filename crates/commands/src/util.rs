@@ -41,3 +41,44 @@ pub fn lossy(b: &[u8]) -> String {
 pub fn i64_bytes(v: i64) -> Vec<u8> {
     v.to_string().into_bytes()
 }
+
+/// A SCAN cursor (SCAN, HSCAN, SSCAN, ZSCAN) as Redis parses it (strtoul, then rejecting a
+/// leading space, trailing garbage and overflow): "" is 0, a sign is accepted and "-1"
+/// wraps to 2^64-1.
+pub fn parse_scan_cursor(b: &[u8]) -> Option<u64> {
+    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    if b.first().is_some_and(|&c| is_space(c)) {
+        return None;
+    }
+    let mut i = 0;
+    let neg = match b.first() {
+        Some(b'-') => {
+            i = 1;
+            true
+        }
+        Some(b'+') => {
+            i = 1;
+            false
+        }
+        _ => false,
+    };
+    let start = i;
+    let mut v: u64 = 0;
+    let mut overflow = false;
+    while i < b.len() && b[i].is_ascii_digit() {
+        match v.checked_mul(10).and_then(|x| x.checked_add((b[i] - b'0') as u64)) {
+            Some(x) => v = x,
+            None => overflow = true,
+        }
+        i += 1;
+    }
+    if i == start {
+        // no digits: strtoul leaves the end pointer at the start of the string
+        return if b.first().is_none_or(|&c| c == 0) { Some(0) } else { None };
+    }
+    // the C string ends at the first NUL
+    if (i < b.len() && b[i] != 0) || overflow {
+        return None;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}

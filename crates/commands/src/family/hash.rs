@@ -490,41 +490,9 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// A SCAN cursor as Redis's `parseScanCursorOrReply` reads it (`strtoul`, base 10):
-/// optional sign (a '-' wraps), no leading space, nothing after the digits, no overflow;
-/// an empty string is cursor 0.
-fn parse_cursor(b: &[u8]) -> Option<u64> {
-    if b.first().is_some_and(|&c| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')) {
-        return None;
-    }
-    let (neg, start) = match b.first() {
-        Some(b'-') => (true, 1),
-        Some(b'+') => (false, 1),
-        _ => (false, 0),
-    };
-    let mut i = start;
-    let mut v: u64 = 0;
-    let mut overflow = false;
-    while i < b.len() && b[i].is_ascii_digit() {
-        match v.checked_mul(10).and_then(|x| x.checked_add((b[i] - b'0') as u64)) {
-            Some(x) => v = x,
-            None => overflow = true,
-        }
-        i += 1;
-    }
-    if i == start {
-        // No digits: the end pointer stays at the start of the string.
-        return if b.first().is_none_or(|&c| c == 0) { Some(0) } else { None };
-    }
-    if overflow || (i < b.len() && b[i] != 0) {
-        return None;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
 fn hscan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let cursor = parse_cursor(args.get(2)).ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let cursor = crate::util::parse_scan_cursor(args.get(2)).ok_or_else(|| CmdError::err("invalid cursor"))?;
     let (h, out) = read(ctx, args.get(1))?;
     let Some(h) = h else {
         out.array(2);
@@ -684,7 +652,7 @@ pub static COMMANDS: &[CommandDef] = &[
 
 #[cfg(test)]
 mod tests {
-    use super::{fmt_u64, parse_cursor};
+    use super::fmt_u64;
 
     #[test]
     fn formats_integers() {
@@ -696,16 +664,16 @@ mod tests {
 
     #[test]
     fn cursor_like_strtoul() {
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b"+7"), Some(7));
-        assert_eq!(parse_cursor(b"007"), Some(7));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551616"), None);
-        assert_eq!(parse_cursor(b" 1"), None);
-        assert_eq!(parse_cursor(b"1 "), None);
-        assert_eq!(parse_cursor(b"-"), None);
-        assert_eq!(parse_cursor(b"x"), None);
+        assert_eq!(crate::util::parse_scan_cursor(b""), Some(0));
+        assert_eq!(crate::util::parse_scan_cursor(b"0"), Some(0));
+        assert_eq!(crate::util::parse_scan_cursor(b"+7"), Some(7));
+        assert_eq!(crate::util::parse_scan_cursor(b"007"), Some(7));
+        assert_eq!(crate::util::parse_scan_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(crate::util::parse_scan_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(crate::util::parse_scan_cursor(b"18446744073709551616"), None);
+        assert_eq!(crate::util::parse_scan_cursor(b" 1"), None);
+        assert_eq!(crate::util::parse_scan_cursor(b"1 "), None);
+        assert_eq!(crate::util::parse_scan_cursor(b"-"), None);
+        assert_eq!(crate::util::parse_scan_cursor(b"x"), None);
     }
 }

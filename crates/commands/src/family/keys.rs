@@ -289,49 +289,9 @@ fn keys(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// A SCAN cursor as Redis parses it (strtoul, then rejecting a leading space, trailing
-/// garbage and overflow): "" is 0, a sign is accepted and "-1" wraps to 2^64-1.
-fn parse_scan_cursor(b: &[u8]) -> Option<u64> {
-    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
-    if b.first().is_some_and(|&c| is_space(c)) {
-        return None;
-    }
-    let mut i = 0;
-    let neg = match b.first() {
-        Some(b'-') => {
-            i = 1;
-            true
-        }
-        Some(b'+') => {
-            i = 1;
-            false
-        }
-        _ => false,
-    };
-    let start = i;
-    let mut v: u64 = 0;
-    let mut overflow = false;
-    while i < b.len() && b[i].is_ascii_digit() {
-        match v.checked_mul(10).and_then(|x| x.checked_add((b[i] - b'0') as u64)) {
-            Some(x) => v = x,
-            None => overflow = true,
-        }
-        i += 1;
-    }
-    if i == start {
-        // no digits: strtoul leaves the end pointer at the start of the string
-        return if b.first().is_none_or(|&c| c == 0) { Some(0) } else { None };
-    }
-    // the C string ends at the first NUL
-    if (i < b.len() && b[i] != 0) || overflow {
-        return None;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 fn scan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let cursor = parse_scan_cursor(args.get(1)).ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let cursor = crate::util::parse_scan_cursor(args.get(1)).ok_or_else(|| CmdError::err("invalid cursor"))?;
     let mut count: i64 = 10;
     let mut pat: Option<&[u8]> = None;
     let mut typ: Option<&[u8]> = None;
@@ -1009,18 +969,18 @@ mod tests {
 
     #[test]
     fn scan_cursor_like_strtoul() {
-        assert_eq!(parse_scan_cursor(b"0"), Some(0));
-        assert_eq!(parse_scan_cursor(b""), Some(0));
-        assert_eq!(parse_scan_cursor(b"+12"), Some(12));
-        assert_eq!(parse_scan_cursor(b"007"), Some(7));
-        assert_eq!(parse_scan_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_scan_cursor(b"18446744073709551616"), None);
-        assert_eq!(parse_scan_cursor(b" 0"), None);
-        assert_eq!(parse_scan_cursor(b"0 "), None);
-        assert_eq!(parse_scan_cursor(b"0x"), None);
-        assert_eq!(parse_scan_cursor(b"-"), None);
-        assert_eq!(parse_scan_cursor(b"abc"), None);
+        assert_eq!(crate::util::parse_scan_cursor(b"0"), Some(0));
+        assert_eq!(crate::util::parse_scan_cursor(b""), Some(0));
+        assert_eq!(crate::util::parse_scan_cursor(b"+12"), Some(12));
+        assert_eq!(crate::util::parse_scan_cursor(b"007"), Some(7));
+        assert_eq!(crate::util::parse_scan_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(crate::util::parse_scan_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(crate::util::parse_scan_cursor(b"18446744073709551616"), None);
+        assert_eq!(crate::util::parse_scan_cursor(b" 0"), None);
+        assert_eq!(crate::util::parse_scan_cursor(b"0 "), None);
+        assert_eq!(crate::util::parse_scan_cursor(b"0x"), None);
+        assert_eq!(crate::util::parse_scan_cursor(b"-"), None);
+        assert_eq!(crate::util::parse_scan_cursor(b"abc"), None);
     }
 
     #[test]

@@ -1351,38 +1351,9 @@ fn zintercard(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 // ----------------------------------------------------------------------------------
 // ZSCAN
 
-/// A SCAN cursor as Redis's `parseScanCursorOrReply` reads it (`strtoul`, base 10).
-fn parse_cursor(b: &[u8]) -> Option<u64> {
-    if b.first().is_some_and(|&c| c_isspace(c)) {
-        return None;
-    }
-    let (neg, start) = match b.first() {
-        Some(b'-') => (true, 1),
-        Some(b'+') => (false, 1),
-        _ => (false, 0),
-    };
-    let mut i = start;
-    let mut v: u64 = 0;
-    let mut overflow = false;
-    while i < b.len() && b[i].is_ascii_digit() {
-        match v.checked_mul(10).and_then(|x| x.checked_add((b[i] - b'0') as u64)) {
-            Some(x) => v = x,
-            None => overflow = true,
-        }
-        i += 1;
-    }
-    if i == start {
-        return if b.first().is_none_or(|&c| c == 0) { Some(0) } else { None };
-    }
-    if overflow || (i < b.len() && b[i] != 0) {
-        return None;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]
 fn zscan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
-    let cursor = parse_cursor(args.get(2)).ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let cursor = crate::util::parse_scan_cursor(args.get(2)).ok_or_else(|| CmdError::err("invalid cursor"))?;
     let (z, out) = read(ctx, args.get(1))?;
     let Some(z) = z else {
         out.array(2);
