@@ -82,3 +82,29 @@ pub fn parse_scan_cursor(b: &[u8]) -> Option<u64> {
     }
     Some(if neg { v.wrapping_neg() } else { v })
 }
+
+/// HSCAN/SSCAN/ZSCAN options from argument `from` on: `[MATCH pattern] [COUNT count]`
+/// in any order, as Redis's `scanGenericCommand`. Returns (count, pattern); a pattern of
+/// `*` is None (matches everything). COUNT below 1 is a syntax error.
+pub fn parse_scan_opts(args: shoal_resp::Args<'_>, from: usize) -> Result<(i64, Option<&[u8]>), CmdError> {
+    let mut count: i64 = 10;
+    let mut pat: Option<&[u8]> = None;
+    let mut i = from;
+    while i < args.len() {
+        let remaining = args.len() - i;
+        if eq_ic(args.get(i), "count") && remaining >= 2 {
+            count = parse_i64(args.get(i + 1))?;
+            if count < 1 {
+                return Err(CmdError::Syntax);
+            }
+            i += 2;
+        } else if eq_ic(args.get(i), "match") && remaining >= 2 {
+            let p = args.get(i + 1);
+            pat = if p == b"*" { None } else { Some(p) };
+            i += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    Ok((count, pat))
+}

@@ -500,25 +500,7 @@ fn hscan(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         out.array(0);
         return Ok(());
     };
-    let mut count: i64 = 10;
-    let mut pat: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let remaining = args.len() - i;
-        if eq_ic(args.get(i), "count") && remaining >= 2 {
-            count = parse_i64(args.get(i + 1))?;
-            if count < 1 {
-                return Err(CmdError::Syntax);
-            }
-            i += 2;
-        } else if eq_ic(args.get(i), "match") && remaining >= 2 {
-            let p = args.get(i + 1);
-            pat = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
+    let (count, pat) = crate::util::parse_scan_opts(args, 3)?;
     let mut items: Vec<(&[u8], &[u8])> = Vec::new();
     let next = match h.as_table() {
         None => h.scan(cursor, |f, v| items.push((f, v))),
