@@ -12,7 +12,7 @@
 
 use crate::config::Config;
 use parking_lot::{Mutex, RwLock};
-use shoal_keyspace::{Db, Keyspace};
+use shoal_keyspace::{Db, Keyspace, Value};
 use shoal_resp::{OwnedArgs, ReplyBuf};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -382,6 +382,21 @@ impl<'a> Ctx<'a> {
             s.keyspace_misses.fetch_add(1, Ordering::Relaxed);
         }
     }
+    /// A read lookup as Redis's `lookupKeyRead`: lazy expiry, and a keyspace hit or miss
+    /// counted. Returns the value with the reply buffer (disjoint borrows), so a family's
+    /// typed `read` only has to check the type.
+    pub fn read_value(&mut self, key: &[u8]) -> (Option<&Value>, &mut ReplyBuf) {
+        let now = self.st.ks.now_ms;
+        let v = self.st.ks.dbs[self.client.db].get(key, now);
+        let stats = &self.shared.stats;
+        if v.is_some() {
+            stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
+        } else {
+            stats.keyspace_misses.fetch_add(1, Ordering::Relaxed);
+        }
+        (v, &mut *self.out)
+    }
+
     /// Notes that `key` (in the client's database) may serve blocked clients.
     #[inline]
     pub fn signal_ready(&mut self, key: &[u8]) {

@@ -35,22 +35,11 @@ fn limits(ctx: &Ctx<'_>) -> HashLimits {
 /// Read lookup (`lookupKeyRead` + `checkType`): the hash at `key` (None when absent),
 /// with the reply buffer, counting a keyspace hit or miss.
 fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<(Option<&'c HashValue>, &'c mut ReplyBuf), CmdError> {
-    let now = ctx.st.ks.now_ms;
-    let stats = &ctx.shared.stats;
-    let h = match ctx.st.ks.dbs[ctx.client.db].get(key, now) {
-        None => {
-            stats.keyspace_misses.fetch_add(1, Ordering::Relaxed);
-            None
-        }
-        Some(v) => {
-            stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
-            match v {
-                Value::Hash(h) => Some(&**h),
-                _ => return Err(CmdError::WrongType),
-            }
-        }
-    };
-    Ok((h, &mut *ctx.out))
+    match ctx.read_value(key) {
+        (None, out) => Ok((None, out)),
+        (Some(Value::Hash(h)), out) => Ok((Some(&**h), out)),
+        (Some(_), _) => Err(CmdError::WrongType),
+    }
 }
 
 /// Write lookup in one probe, without signalling WATCH (the caller touches the key once

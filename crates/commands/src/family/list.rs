@@ -17,7 +17,6 @@ use shoal_keyspace::value::list::ListFill;
 use shoal_keyspace::value::ListValue;
 use shoal_keyspace::Value;
 use shoal_resp::{Args, ReplyBuf};
-use std::sync::atomic::Ordering;
 
 /// The node limits from `list-max-listpack-size`.
 fn fill(ctx: &Ctx<'_>) -> ListFill {
@@ -27,22 +26,11 @@ fn fill(ctx: &Ctx<'_>) -> ListFill {
 /// Read lookup (`lookupKeyRead` + `checkType`): the list at `key` (None when absent),
 /// with the reply buffer, counting a keyspace hit or miss.
 fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<(Option<&'c ListValue>, &'c mut ReplyBuf), CmdError> {
-    let now = ctx.st.ks.now_ms;
-    let stats = &ctx.shared.stats;
-    let l = match ctx.st.ks.dbs[ctx.client.db].get(key, now) {
-        None => {
-            stats.keyspace_misses.fetch_add(1, Ordering::Relaxed);
-            None
-        }
-        Some(v) => {
-            stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
-            match v {
-                Value::List(l) => Some(&**l),
-                _ => return Err(CmdError::WrongType),
-            }
-        }
-    };
-    Ok((l, &mut *ctx.out))
+    match ctx.read_value(key) {
+        (None, out) => Ok((None, out)),
+        (Some(Value::List(l)), out) => Ok((Some(&**l), out)),
+        (Some(_), _) => Err(CmdError::WrongType),
+    }
 }
 
 /// Write-side lookup (`lookupKeyWrite` + `checkType`) that neither signals WATCH nor

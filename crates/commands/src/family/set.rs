@@ -35,22 +35,11 @@ fn reply_member(out: &mut ReplyBuf, m: Member<'_>) {
 /// Read lookup (`lookupKeyRead` + `checkType`): the set at `key` (None when absent),
 /// with the reply buffer, counting a keyspace hit or miss.
 fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<(Option<&'c SetValue>, &'c mut ReplyBuf), CmdError> {
-    let now = ctx.st.ks.now_ms;
-    let stats = &ctx.shared.stats;
-    let s = match ctx.st.ks.dbs[ctx.client.db].get(key, now) {
-        None => {
-            stats.keyspace_misses.fetch_add(1, Ordering::Relaxed);
-            None
-        }
-        Some(v) => {
-            stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
-            match v {
-                Value::Set(s) => Some(&**s),
-                _ => return Err(CmdError::WrongType),
-            }
-        }
-    };
-    Ok((s, &mut *ctx.out))
+    match ctx.read_value(key) {
+        (None, out) => Ok((None, out)),
+        (Some(Value::Set(s)), out) => Ok((Some(&**s), out)),
+        (Some(_), _) => Err(CmdError::WrongType),
+    }
 }
 
 /// Write-side lookup (`lookupKeyWrite` + `checkType`) without signalling WATCH.

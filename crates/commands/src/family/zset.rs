@@ -32,22 +32,11 @@ fn limits(ctx: &Ctx<'_>) -> ZSetLimits {
 /// Read lookup (`lookupKeyRead` + `checkType`): the zset at `key` (None when absent),
 /// with the reply buffer, counting a keyspace hit or miss.
 fn read<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<(Option<&'c ZSetValue>, &'c mut ReplyBuf), CmdError> {
-    let now = ctx.st.ks.now_ms;
-    let stats = &ctx.shared.stats;
-    let z = match ctx.st.ks.dbs[ctx.client.db].get(key, now) {
-        None => {
-            stats.keyspace_misses.fetch_add(1, Ordering::Relaxed);
-            None
-        }
-        Some(v) => {
-            stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
-            match v {
-                Value::ZSet(z) => Some(&**z),
-                _ => return Err(CmdError::WrongType),
-            }
-        }
-    };
-    Ok((z, &mut *ctx.out))
+    match ctx.read_value(key) {
+        (None, out) => Ok((None, out)),
+        (Some(Value::ZSet(z)), out) => Ok((Some(&**z), out)),
+        (Some(_), _) => Err(CmdError::WrongType),
+    }
 }
 
 /// Write-side type check without signalling WATCH: Ok(None) when absent.
