@@ -61,53 +61,7 @@ impl Default for HashValue {
 // ----------------------------------------------------------------------------------
 // Listpack entries
 
-#[inline]
-fn varint_len(n: usize) -> usize {
-    let mut l = 1;
-    let mut v = n >> 7;
-    while v != 0 {
-        l += 1;
-        v >>= 7;
-    }
-    l
-}
-
-#[inline]
-fn put_entry(out: &mut Vec<u8>, v: &[u8]) {
-    let mut n = v.len();
-    loop {
-        let b = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(b);
-            break;
-        }
-        out.push(b | 0x80);
-    }
-    out.extend_from_slice(v);
-}
-
-/// The entry at byte offset `pos`: (data start, data end).
-#[inline]
-fn read_at(buf: &[u8], pos: usize) -> (usize, usize) {
-    let b = buf[pos];
-    if b < 0x80 {
-        return (pos + 1, pos + 1 + b as usize);
-    }
-    let mut n = 0usize;
-    let mut shift = 0;
-    let mut i = pos;
-    loop {
-        let b = buf[i];
-        n |= ((b & 0x7f) as usize) << shift;
-        i += 1;
-        if b & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-    }
-    (i, i + n)
-}
+use super::listpack::{put_entry, read_at, varint_len};
 
 /// Position of `field` in a listpack: (field offset, value offset, value end).
 fn lp_find(buf: &[u8], field: &[u8]) -> Option<(usize, usize, usize)> {

@@ -10,7 +10,9 @@ pub struct Listpack {
     count: u32,
 }
 
-fn varint_len(n: usize) -> usize {
+/// Bytes of the LEB128 length prefix of an `n`-byte entry.
+#[inline]
+pub(crate) fn varint_len(n: usize) -> usize {
     let mut l = 1;
     let mut v = n >> 7;
     while v != 0 {
@@ -20,7 +22,7 @@ fn varint_len(n: usize) -> usize {
     l
 }
 
-fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut n: usize) {
     loop {
         let b = (n & 0x7f) as u8;
         n >>= 7;
@@ -32,9 +34,20 @@ fn put_varint(out: &mut Vec<u8>, mut n: usize) {
     }
 }
 
+/// Appends one entry: its LEB128 length, then its bytes.
+#[inline]
+pub(crate) fn put_entry(out: &mut Vec<u8>, v: &[u8]) {
+    put_varint(out, v.len());
+    out.extend_from_slice(v);
+}
+
 /// Reads the entry at byte offset `pos`: returns (data start, data end).
 #[inline]
-fn read_at(buf: &[u8], pos: usize) -> (usize, usize) {
+pub(crate) fn read_at(buf: &[u8], pos: usize) -> (usize, usize) {
+    let b = buf[pos];
+    if b < 0x80 {
+        return (pos + 1, pos + 1 + b as usize);
+    }
     let mut n = 0usize;
     let mut shift = 0;
     let mut i = pos;
