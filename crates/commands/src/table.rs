@@ -218,6 +218,11 @@ pub fn families() -> &'static [&'static [CommandDef]] {
         set::COMMANDS,
         zset::COMMANDS,
         blocking::COMMANDS,
+        hll::COMMANDS,
+        sort::COMMANDS,
+        geo::COMMANDS,
+        stream::COMMANDS,
+        pubsub::COMMANDS,
     ];
     FAMILIES
 }

@@ -197,7 +197,7 @@ impl Db {
         let slot = key_slot(key) as usize;
         let h = self.hash(key);
         self.touch(key);
-        if self.track_ready && matches!(value, Value::List(_) | Value::ZSet(_)) {
+        if self.track_ready && matches!(value, Value::List(_) | Value::ZSet(_) | Value::Stream(_)) {
             self.ready.push(key.to_vec());
         }
         self.slots_mut();

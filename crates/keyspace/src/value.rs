@@ -11,12 +11,14 @@ pub mod hash;
 pub mod list;
 pub mod listpack;
 pub mod set;
+pub mod stream;
 pub mod zset;
 
 pub use hash::HashValue;
 pub use list::ListValue;
 pub use listpack::Listpack;
 pub use set::SetValue;
+pub use stream::StreamValue;
 pub use zset::ZSetValue;
 
 /// A value stored under a key.
@@ -32,6 +34,8 @@ pub enum Value {
     Set(Box<SetValue>),
     /// A sorted set (listpack or skiplist encoding).
     ZSet(Box<ZSetValue>),
+    /// A stream.
+    Stream(Box<StreamValue>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24, "Value must fold its tag into Sso's niche");
@@ -49,6 +53,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -69,6 +74,7 @@ impl Value {
             Value::List(l) => l.encoding(),
             Value::Set(x) => x.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(x) => x.encoding(),
         }
     }
 
@@ -80,6 +86,7 @@ impl Value {
             Value::List(l) => l.mem_usage(),
             Value::Set(x) => x.mem_usage(),
             Value::ZSet(z) => z.mem_usage(),
+            Value::Stream(x) => x.mem_usage(),
         }
     }
 

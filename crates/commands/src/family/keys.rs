@@ -52,6 +52,7 @@ fn dup_value(v: &Value) -> Option<Value> {
             let items: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
             Value::ZSet(Box::new(shoal_keyspace::value::ZSetValue::from_sorted(&items, !z.is_skiplist())))
         }
+        Value::Stream(x) => Value::Stream(x.clone()),
     })
 }
 

@@ -1,0 +1,5 @@
+//! Family: geo commands (GEOADD ... GEOSEARCHSTORE) on sorted sets.
+
+use crate::table::CommandDef;
+
+pub static COMMANDS: &[CommandDef] = &[];

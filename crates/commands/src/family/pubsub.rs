@@ -1,0 +1,5 @@
+//! Family: pub/sub (SUBSCRIBE ... PUBSUB, sharded channels) and keyspace notifications delivery.
+
+use crate::table::CommandDef;
+
+pub static COMMANDS: &[CommandDef] = &[];

@@ -1,0 +1,5 @@
+//! Family: streams (X* commands, consumer groups).
+
+use crate::table::CommandDef;
+
+pub static COMMANDS: &[CommandDef] = &[];
