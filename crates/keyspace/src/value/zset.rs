@@ -356,6 +356,7 @@ impl<'a> Iterator for LpIter<'a> {
 // Skiplist
 
 const NIL: u32 = u32::MAX;
+const EMPTY_LEVEL: Level = Level { fwd: NIL, span: 0 };
 const MAX_LEVEL: usize = 32;
 
 #[derive(Clone, Copy)]
@@ -364,17 +365,28 @@ struct Level {
     span: u32,
 }
 
+/// Levels kept inside the node; the rest (nodes of level > 3: one in 64) live in
+/// `SkipList::upper`.
+const INLINE: usize = 3;
+
+/// One cache line: a search step reads the next node's score and then that node's own
+/// forward links from the same line (Redis's nodes carry their level array inline too;
+/// a node with a separately allocated level array costs two cache misses per step).
+#[repr(align(64))]
 struct Node {
-    member: Sso,
     score: f64,
+    lv: [Level; INLINE],
+    member: Sso,
     back: u32,
-    lv: Box<[Level]>,
 }
+const _: () = assert!(std::mem::size_of::<Node>() == 64);
 
 /// Redis's zset: a skiplist ordered by (score, member) whose nodes live in an arena
 /// (node 0 is the header), plus the member -> score table.
 pub struct SkipList {
     nodes: Vec<Node>,
+    /// Levels `INLINE..` of the nodes that have them (node 0, the header, has all).
+    upper: std::collections::HashMap<u32, Box<[Level]>, foldhash::fast::FixedState>,
     free: Vec<u32>,
     level: usize,
     len: usize,
@@ -399,14 +411,12 @@ fn dict_score(v: &[u8]) -> f64 {
 impl SkipList {
     pub fn with_capacity(n: usize) -> SkipList {
         let mut nodes = Vec::with_capacity(n + 1);
-        nodes.push(Node {
-            member: Sso::new(b""),
-            score: 0.0,
-            back: NIL,
-            lv: vec![Level { fwd: NIL, span: 0 }; MAX_LEVEL].into_boxed_slice(),
-        });
+        nodes.push(Node { member: Sso::new(b""), score: 0.0, back: NIL, lv: [EMPTY_LEVEL; INLINE] });
+        let mut upper = std::collections::HashMap::default();
+        upper.insert(0, vec![EMPTY_LEVEL; MAX_LEVEL - INLINE].into_boxed_slice());
         SkipList {
             nodes,
+            upper,
             free: Vec::new(),
             level: 1,
             len: 0,
@@ -440,17 +450,45 @@ impl SkipList {
     }
 
     #[inline]
+    fn lvl(&self, x: u32, i: usize) -> Level {
+        if i < INLINE {
+            self.nodes[x as usize].lv[i]
+        } else {
+            self.upper.get(&x).map(|u| u[i - INLINE]).unwrap_or(EMPTY_LEVEL)
+        }
+    }
+    #[inline]
+    fn lvl_mut(&mut self, x: u32, i: usize) -> &mut Level {
+        if i < INLINE {
+            &mut self.nodes[x as usize].lv[i]
+        } else {
+            &mut self.upper.get_mut(&x).expect("node has upper levels")[i - INLINE]
+        }
+    }
+    #[inline]
     fn fwd(&self, x: u32, i: usize) -> u32 {
-        self.nodes[x as usize].lv[i].fwd
+        self.lvl(x, i).fwd
     }
     #[inline]
     fn span(&self, x: u32, i: usize) -> usize {
-        self.nodes[x as usize].lv[i].span as usize
+        self.lvl(x, i).span as usize
     }
+    /// The forward node of `x` at level `i` when it sorts before (score, member).
     #[inline]
-    fn less(&self, x: u32, score: f64, member: &[u8]) -> bool {
-        let n = &self.nodes[x as usize];
-        cmp_elem(n.score, n.member.as_bytes(), score, member) == Ordering::Less
+    fn fwd_less(&self, x: u32, i: usize, score: f64, member: &[u8]) -> Option<u32> {
+        let f = self.fwd(x, i);
+        if f == NIL {
+            return None;
+        }
+        let n = &self.nodes[f as usize];
+        let before = if n.score < score {
+            true
+        } else if n.score > score {
+            false
+        } else {
+            n.member.as_bytes() < member
+        };
+        before.then_some(f)
     }
 
     /// The (member, score) of node `x`.
@@ -482,14 +520,9 @@ impl SkipList {
         let mut x = 0u32;
         for i in (0..self.level).rev() {
             rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
-            loop {
-                let f = self.fwd(x, i);
-                if f != NIL && self.less(f, score, member.as_bytes()) {
-                    rank[i] += self.span(x, i);
-                    x = f;
-                } else {
-                    break;
-                }
+            while let Some(f) = self.fwd_less(x, i, score, member.as_bytes()) {
+                rank[i] += self.span(x, i);
+                x = f;
             }
             update[i] = x;
         }
@@ -498,11 +531,11 @@ impl SkipList {
             for i in self.level..level {
                 rank[i] = 0;
                 update[i] = 0;
-                self.nodes[0].lv[i].span = self.len as u32;
+                self.lvl_mut(0, i).span = self.len as u32;
             }
             self.level = level;
         }
-        let node = Node { member, score, back: NIL, lv: vec![Level { fwd: NIL, span: 0 }; level].into_boxed_slice() };
+        let node = Node { member, score, back: NIL, lv: [EMPTY_LEVEL; INLINE] };
         let idx = match self.free.pop() {
             Some(i) => {
                 self.nodes[i as usize] = node;
@@ -513,18 +546,21 @@ impl SkipList {
                 (self.nodes.len() - 1) as u32
             }
         };
+        if level > INLINE {
+            self.upper.insert(idx, vec![EMPTY_LEVEL; level - INLINE].into_boxed_slice());
+        }
         for i in 0..level {
-            let u = update[i] as usize;
-            let ul = self.nodes[u].lv[i];
-            let l = &mut self.nodes[idx as usize].lv[i];
+            let u = update[i];
+            let ul = self.lvl(u, i);
+            let l = self.lvl_mut(idx, i);
             l.fwd = ul.fwd;
             l.span = ul.span - (rank[0] - rank[i]) as u32;
-            let ulm = &mut self.nodes[u].lv[i];
+            let ulm = self.lvl_mut(u, i);
             ulm.fwd = idx;
             ulm.span = (rank[0] - rank[i]) as u32 + 1;
         }
         for (i, &u) in update.iter().enumerate().take(self.level).skip(level) {
-            self.nodes[u as usize].lv[i].span += 1;
+            self.lvl_mut(u, i).span += 1;
         }
         self.nodes[idx as usize].back = if update[0] == 0 { NIL } else { update[0] };
         let f0 = self.fwd(idx, 0);
@@ -541,14 +577,13 @@ impl SkipList {
     /// and returns its member.
     fn delete_node(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> Sso {
         for (i, &u) in update.iter().enumerate().take(self.level) {
-            let u = u as usize;
-            if self.nodes[u].lv[i].fwd == x {
-                let xl = self.nodes[x as usize].lv[i];
-                let ul = &mut self.nodes[u].lv[i];
+            if self.fwd(u, i) == x {
+                let xl = self.lvl(x, i);
+                let ul = self.lvl_mut(u, i);
                 ul.span = ul.span + xl.span - 1;
                 ul.fwd = xl.fwd;
             } else {
-                self.nodes[u].lv[i].span -= 1;
+                self.lvl_mut(u, i).span -= 1;
             }
         }
         let f0 = self.fwd(x, 0);
@@ -558,12 +593,13 @@ impl SkipList {
         } else {
             self.tail = back;
         }
-        while self.level > 1 && self.nodes[0].lv[self.level - 1].fwd == NIL {
+        while self.level > 1 && self.fwd(0, self.level - 1) == NIL {
             self.level -= 1;
         }
         self.len -= 1;
+        self.upper.remove(&x);
         let n = &mut self.nodes[x as usize];
-        n.lv = Box::new([]);
+        n.lv = [EMPTY_LEVEL; INLINE];
         self.free.push(x);
         std::mem::replace(&mut n.member, Sso::new(b""))
     }
@@ -573,13 +609,8 @@ impl SkipList {
         let mut update = [0u32; MAX_LEVEL];
         let mut x = 0u32;
         for i in (0..self.level).rev() {
-            loop {
-                let f = self.fwd(x, i);
-                if f != NIL && self.less(f, score, member) {
-                    x = f;
-                } else {
-                    break;
-                }
+            while let Some(f) = self.fwd_less(x, i, score, member) {
+                x = f;
             }
             update[i] = x;
         }
@@ -682,10 +713,10 @@ impl SkipList {
     fn mem_usage(&self) -> usize {
         let mut n = std::mem::size_of::<SkipList>() + self.nodes.capacity() * std::mem::size_of::<Node>() + self.free.capacity() * 4;
         n += self.dict.buckets() * 8 + self.len * 64;
+        n += self.upper.capacity() * 24 + self.upper.values().map(|u| u.len() * 8).sum::<usize>();
         let mut x = self.first();
         while x != NIL {
-            let node = &self.nodes[x as usize];
-            n += node.lv.len() * 8 + 2 * node.member.heap_size();
+            n += 2 * self.nodes[x as usize].member.heap_size();
             x = self.next(x);
         }
         n
@@ -712,6 +743,19 @@ impl SkipList {
         assert_eq!(self.tail, prev);
         assert_eq!(n, self.len);
         assert_eq!(self.dict.len(), self.len);
+        // every link at every level points forward in order, and spans add up
+        for i in 0..self.level {
+            let (mut x, mut rank) = (0u32, 0usize);
+            loop {
+                let l = self.lvl(x, i);
+                if l.fwd == NIL {
+                    break;
+                }
+                rank += l.span as usize;
+                assert_eq!(self.by_rank(rank), l.fwd);
+                x = l.fwd;
+            }
+        }
     }
 }
 
