@@ -6,7 +6,8 @@
 #   SKIP_INSTALL=1 scripts/test.sh   do not apt-get / pip install anything
 #
 # Suites: fmt, clippy, build, cargo tests (unit, integration, differential against
-# redis-server), redis-py compatibility, redis-cli/redis-benchmark compatibility.
+# redis-server), redis-py compatibility, redis-py and ioredis cluster clients,
+# redis-cli/redis-benchmark compatibility.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -72,6 +73,17 @@ install_deps() {
         python3 -m venv .venv || return 1
         .venv/bin/pip install -q --disable-pip-version-check redis pytest || return 1
     fi
+    # ioredis (cluster client suite): node + npm from apt, ioredis from the npm registry into
+    # tests/compat/node_modules (pinned by tests/compat/package-lock.json).
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        log "apt-get install nodejs npm"
+        export DEBIAN_FRONTEND=noninteractive
+        as_root apt-get update -qq && as_root apt-get install -y -qq nodejs npm >/dev/null || return 1
+    fi
+    if [[ ! -f tests/compat/node_modules/ioredis/package.json ]]; then
+        log "npm ci (tests/compat): ioredis"
+        (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error) || return 1
+    fi
     command -v redis-server >/dev/null && command -v redis-cli >/dev/null
 }
 
@@ -104,6 +116,18 @@ run_python() {
     .venv/bin/python -m pytest -q tests/compat/test_redis_py.py
 }
 suite redis-py run_python
+# Cluster clients against a 3-master Shoal cluster (the Rust cluster client and
+# redis-benchmark --cluster run in cargo-tests: crates/server/tests/cluster_clients.rs).
+run_python_cluster() {
+    [[ -x .venv/bin/python ]] || { echo ".venv missing (run without SKIP_INSTALL=1)"; return 1; }
+    .venv/bin/python -m pytest -q tests/compat/test_cluster_py.py
+}
+suite redis-py-cluster run_python_cluster
+run_ioredis_cluster() {
+    [[ -f tests/compat/node_modules/ioredis/package.json ]] || { echo "ioredis missing (run without SKIP_INSTALL=1)"; return 1; }
+    node tests/compat/cluster_ioredis.js
+}
+suite ioredis-cluster run_ioredis_cluster
 suite redis-cli tests/compat/redis_cli.sh "$SHOAL_SERVER"
 
 echo

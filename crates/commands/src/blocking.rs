@@ -43,6 +43,9 @@ pub struct Blocking {
     clients: HashMap<u64, Blocked>,
     /// Keys signalled since the last `serve_ready`.
     ready: Vec<(usize, Vec<u8>)>,
+    /// Arguments a command that is about to block wants registered instead of the ones
+    /// it was called with (XREAD resolves `$` to a concrete ID); see `Ctx::set_block_args`.
+    pub(crate) rewrite: Option<OwnedArgs>,
 }
 
 impl Blocking {
@@ -105,7 +108,10 @@ pub fn unblock(st: &mut State, shared: &Shared, id: u64) -> Option<Blocked> {
 }
 
 /// Registers a blocked client and turns on ready-key tracking for its database.
-pub fn block(st: &mut State, shared: &Shared, b: Blocked) {
+pub fn block(st: &mut State, shared: &Shared, mut b: Blocked) {
+    if let Some(a) = st.blocking.rewrite.take() {
+        b.args = a;
+    }
     if let Some(db) = st.ks.dbs.get_mut(b.db) {
         db.track_ready = true;
     }
@@ -155,6 +161,8 @@ pub fn serve_ready(st: &mut State, shared: &Shared) {
                     crate::exec::call(&mut ctx, def, crate::exec::full_name(def), args.args());
                     matches!(ctx.action, Some(crate::ctx::Action::Block { .. }))
                 };
+                // A re-run that blocks again keeps its registered arguments.
+                st.blocking.rewrite = None;
                 if blocked_again {
                     // Nothing left under this key for anyone; the waiters keep their places.
                     break;
@@ -166,4 +174,28 @@ pub fn serve_ready(st: &mut State, shared: &Shared) {
         }
         collect_db_ready(st);
     }
+}
+
+/// The error a client unblocked by `CLIENT UNBLOCK id ERROR` receives.
+pub const UNBLOCKED_ERROR: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+
+/// CLIENT UNBLOCK: when client `id` waits on keys, unregisters it and delivers the
+/// reply it gets on a timeout (a null array for every blocking command of Redis 7.0)
+/// or, with `error`, the UNBLOCKED error. Returns whether it was blocked.
+///
+/// Accounting as Redis 7.0.15's `updateStatsOnUnblock(target, 0, 0, 1)`: the blocked
+/// command counts a failed call either way; the error reply counts in errorstats.
+pub fn unblock_client(st: &mut State, shared: &Shared, id: u64, error: bool) -> bool {
+    let Some(b) = unblock(st, shared, id) else { return false };
+    let mut out = ReplyBuf::new(b.resp3);
+    if error {
+        out.error(UNBLOCKED_ERROR);
+        *st.error_stats.entry("UNBLOCKED".to_string()).or_insert(0) += 1;
+        shared.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
+    } else {
+        out.null_array();
+    }
+    st.cmd_stats.entry(crate::exec::full_name(b.def).to_string()).or_default().failed_calls += 1;
+    (b.deliver)(out.buf);
+    true
 }

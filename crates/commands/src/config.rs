@@ -245,24 +245,24 @@ pub static DIRECTIVES: &[Directive] = &[
     int("busy-reply-threshold", 0, I64, "5000").al(&["lua-time-limit"]),
     sp("client-output-buffer-limit", Special::ClientOutputBufferLimit, DEFAULT_COBL),
     umem("client-query-buffer-limit", 1024 * 1024, I64, "1073741824").imp(),
-    b("cluster-allow-pubsubshard-when-down", "yes"),
-    b("cluster-allow-reads-when-down", "no"),
-    b("cluster-allow-replica-migration", "yes"),
-    int("cluster-announce-bus-port", 0, 65535, "0"),
-    s("cluster-announce-hostname", "").null(),
-    s("cluster-announce-ip", "").null(),
-    int("cluster-announce-port", 0, 65535, "0"),
+    b("cluster-allow-pubsubshard-when-down", "yes").imp(),
+    b("cluster-allow-reads-when-down", "no").imp(),
+    b("cluster-allow-replica-migration", "yes").imp(),
+    int("cluster-announce-bus-port", 0, 65535, "0").imp(),
+    s("cluster-announce-hostname", "").null().imp(),
+    s("cluster-announce-ip", "").null().imp(),
+    int("cluster-announce-port", 0, 65535, "0").imp(),
     int("cluster-announce-tls-port", 0, 65535, "0"),
-    s("cluster-config-file", "nodes.conf").imm(),
-    b("cluster-enabled", "no").imm(),
+    s("cluster-config-file", "nodes.conf").imm().imp(),
+    b("cluster-enabled", "no").imm().imp(),
     umem("cluster-link-sendbuf-limit", 0, -1, "0"),
     int("cluster-migration-barrier", 0, I32, "1"),
-    int("cluster-node-timeout", 0, I64, "15000"),
-    int("cluster-port", 0, 65535, "0").imm(),
-    en("cluster-preferred-endpoint-type", ENDPOINT_TYPE, "ip"),
+    int("cluster-node-timeout", 0, I64, "15000").imp(),
+    int("cluster-port", 0, 65535, "0").imm().imp(),
+    en("cluster-preferred-endpoint-type", ENDPOINT_TYPE, "ip").imp(),
     b("cluster-replica-no-failover", "no").al(&["cluster-slave-no-failover"]),
     int("cluster-replica-validity-factor", 0, I32, "10").al(&["cluster-slave-validity-factor"]),
-    b("cluster-require-full-coverage", "yes"),
+    b("cluster-require-full-coverage", "yes").imp(),
     b("crash-log-enabled", "yes"),
     b("crash-memcheck-enabled", "yes"),
     b("daemonize", "no").imm().imp(),
@@ -404,15 +404,23 @@ pub fn directive(name: &str) -> Option<&'static Directive> {
 /// Finds a directive by name or alias (case-insensitive); also returns the registered
 /// name that matched (the alias itself when an alias was used), as Redis reports it.
 pub fn lookup(name: &str) -> Option<(&'static Directive, &'static str)> {
-    for d in DIRECTIVES {
-        if d.name.eq_ignore_ascii_case(name) {
-            return Some((d, d.name));
+    // A map keyed by lower-case name: this runs for every config read.
+    type Map = std::collections::HashMap<String, (&'static Directive, &'static str), foldhash::fast::FixedState>;
+    static MAP: OnceLock<Map> = OnceLock::new();
+    let map = MAP.get_or_init(|| {
+        let mut m = Map::default();
+        for d in DIRECTIVES {
+            for n in std::iter::once(d.name).chain(d.aliases.iter().copied()) {
+                m.entry(n.to_ascii_lowercase()).or_insert((d, n));
+            }
         }
-        if let Some(a) = d.aliases.iter().find(|a| a.eq_ignore_ascii_case(name)) {
-            return Some((d, a));
-        }
+        m
+    });
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        map.get(&name.to_ascii_lowercase()).copied()
+    } else {
+        map.get(name).copied()
     }
-    None
 }
 
 /// Every registered name (primary names and aliases) with its directive.
@@ -709,7 +717,13 @@ pub fn apply_hot(cfg: &Config, shared: &Shared) {
     shared.hash_max_listpack_entries.store(cfg.get_i64("hash-max-listpack-entries"), Ordering::Relaxed);
     shared.hash_max_listpack_value.store(cfg.get_i64("hash-max-listpack-value"), Ordering::Relaxed);
     shared.hash_limits_hot.store(true, Ordering::Relaxed);
+    shared.hot.store(cfg);
     shared.latency_threshold_ms.store(cfg.get_i64("latency-monitor-threshold").max(0) as u64, Ordering::Relaxed);
+    shared.notify_flags.store(cfg.notify_keyspace_flags(), Ordering::Relaxed);
+    let (h, s, secs) = parse_cobl(cfg.get("client-output-buffer-limit").unwrap_or(DEFAULT_COBL))[2];
+    shared.pubsub_obuf_hard.store(h, Ordering::Relaxed);
+    shared.pubsub_obuf_soft.store(s, Ordering::Relaxed);
+    shared.pubsub_obuf_soft_s.store(secs.max(0) as u64, Ordering::Relaxed);
     if let Some(f) = LOGLEVEL_HOOK.get() {
         f(cfg.get("loglevel").unwrap_or("notice"));
     }
@@ -721,17 +735,25 @@ pub struct Config {
     values: BTreeMap<&'static str, String>,
     /// A `save` line was read from the config text (the first one replaces the default).
     save_loaded: bool,
+    /// `notify-keyspace-events` as flags: the canonical string can drop a class (`An`
+    /// prints as `A`, as Redis's keyspaceEventsFlagsToString), the flags keep it.
+    notify_flags: u32,
 }
 
 impl Default for Config {
     fn default() -> Self {
         let mut values: BTreeMap<&'static str, String> = DIRECTIVES.iter().map(|d| (d.name, d.default.to_string())).collect();
         values.insert("dir", std::env::current_dir().map(|p| p.display().to_string()).unwrap_or_default());
-        Config { values, save_loaded: false }
+        Config { values, save_loaded: false, notify_flags: 0 }
     }
 }
 
 impl Config {
+    /// `notify-keyspace-events` flags (Redis's NOTIFY_* bits; see `family::pubsub::class_bit`).
+    pub fn notify_keyspace_flags(&self) -> u32 {
+        self.notify_flags
+    }
+
     /// Validates `value` for directive `name` (or alias) and stores its canonical form, as
     /// CONFIG SET does for one pair (values of multi-argument directives are split on
     /// spaces); mutability is not checked here. The error is Redis's reason text.
@@ -957,6 +979,7 @@ impl Config {
                 }
                 let f =
                     keyspace_events_flags(argv[0]).ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
+                self.notify_flags = f;
                 keyspace_events_string(f)
             }
             Special::ReplicaOf => {

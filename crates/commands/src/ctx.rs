@@ -23,6 +23,15 @@ pub fn unix_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
+/// Monotonic microseconds since the process's clock origin (one vDSO clock read).
+/// Command timing and the command clock derive from it, so a command costs one clock
+/// read (its end, which is the next command's start) instead of four.
+#[inline]
+pub fn mono_us() -> u64 {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    ORIGIN.get_or_init(std::time::Instant::now).elapsed().as_micros() as u64
+}
+
 /// Unix time in microseconds.
 pub fn unix_us() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
@@ -71,6 +80,13 @@ pub struct State {
     pub last_save_s: u64,
     /// Clients blocked on keys.
     pub blocking: crate::blocking::Blocking,
+    /// [`mono_us`] at the end of the last command, or at the start of the current batch:
+    /// the start time of the next command.
+    pub clock_us: u64,
+    /// Cluster mode: the routing view (None when `cluster-enabled no`).
+    pub cluster: Option<Box<crate::cluster::Routing>>,
+    /// Pub/sub subscriptions (channels, patterns, shard channels).
+    pub pubsub: crate::family::pubsub::Registry,
 }
 
 impl State {
@@ -84,6 +100,9 @@ impl State {
             latency: BTreeMap::new(),
             last_save_s: unix_ms() / 1000,
             blocking: Default::default(),
+            clock_us: mono_us(),
+            cluster: None,
+            pubsub: Default::default(),
         }
     }
 }
@@ -231,6 +250,51 @@ pub struct Shared {
     /// True once `config::apply_hot` maintains the two hash copies above; until then the
     /// hash commands read the configuration itself.
     pub hash_limits_hot: AtomicBool,
+    /// `notify-keyspace-events` flags (Redis's NOTIFY_* bits), hot copy: 0 = disabled.
+    pub notify_flags: AtomicU32,
+    /// `client-output-buffer-limit` pubsub class (hard bytes, soft bytes, soft seconds), hot copies.
+    pub pubsub_obuf_hard: AtomicU64,
+    pub pubsub_obuf_soft: AtomicU64,
+    pub pubsub_obuf_soft_s: AtomicU64,
+    /// Encoding thresholds and limits read by every write of their type (hot copies kept
+    /// by `config::apply_hot`, initialised from the configuration).
+    pub hot: HotConfig,
+    /// Unix µs minus [`mono_us`]: converts the monotonic clock to wall-clock time; the
+    /// server cron refreshes it (`sync_clock`) so wall-clock adjustments are followed.
+    pub unix_offset_us: AtomicU64,
+    /// Cluster mode (`cluster-enabled yes`): the cluster state and bus handle; None otherwise.
+    pub cluster: Option<Arc<crate::family::cluster::ClusterNode>>,
+}
+
+/// Hot copies of configuration values read on command paths (a config lookup parses a
+/// string; these are one relaxed load).
+pub struct HotConfig {
+    pub zset_max_listpack_entries: AtomicI64,
+    pub zset_max_listpack_value: AtomicI64,
+    pub set_max_intset_entries: AtomicI64,
+    pub list_max_listpack_size: AtomicI64,
+    pub proto_max_bulk_len: AtomicI64,
+}
+
+impl HotConfig {
+    pub fn from_config(c: &Config) -> HotConfig {
+        HotConfig {
+            zset_max_listpack_entries: AtomicI64::new(c.get_i64("zset-max-listpack-entries")),
+            zset_max_listpack_value: AtomicI64::new(c.get_i64("zset-max-listpack-value")),
+            set_max_intset_entries: AtomicI64::new(c.get_i64("set-max-intset-entries")),
+            list_max_listpack_size: AtomicI64::new(c.get_i64("list-max-listpack-size")),
+            proto_max_bulk_len: AtomicI64::new(c.get_i64("proto-max-bulk-len")),
+        }
+    }
+    /// Refreshes every copy from `c`.
+    pub fn store(&self, c: &Config) {
+        let r = Ordering::Relaxed;
+        self.zset_max_listpack_entries.store(c.get_i64("zset-max-listpack-entries"), r);
+        self.zset_max_listpack_value.store(c.get_i64("zset-max-listpack-value"), r);
+        self.set_max_intset_entries.store(c.get_i64("set-max-intset-entries"), r);
+        self.list_max_listpack_size.store(c.get_i64("list-max-listpack-size"), r);
+        self.proto_max_bulk_len.store(c.get_i64("proto-max-bulk-len"), r);
+    }
 }
 
 /// Resident set size in bytes, from /proc (0 where unavailable).
@@ -243,6 +307,16 @@ pub fn rss_bytes() -> usize {
 }
 
 impl Shared {
+    /// Unix milliseconds at monotonic time `mono` (a [`mono_us`] reading).
+    #[inline]
+    pub fn unix_ms_at(&self, mono: u64) -> u64 {
+        (self.unix_offset_us.load(Ordering::Relaxed) + mono) / 1000
+    }
+    /// Re-reads the wall clock (server cron).
+    pub fn sync_clock(&self) {
+        self.unix_offset_us.store(unix_us().saturating_sub(mono_us()), Ordering::Relaxed);
+    }
+
     pub fn new(config: Config, config_file: Option<String>) -> Shared {
         use rand::Rng;
         let mut rng = rand::thread_rng();
@@ -250,7 +324,10 @@ impl Shared {
         let port = config.port() as u32;
         let hash_entries = config.get_i64("hash-max-listpack-entries");
         let hash_value = config.get_i64("hash-max-listpack-value");
+        let hot = HotConfig::from_config(&config);
         Shared {
+            hot,
+            unix_offset_us: AtomicU64::new(unix_us().saturating_sub(mono_us())),
             config: RwLock::new(config),
             stats: Stats::default(),
             clients: Mutex::new(BTreeMap::new()),
@@ -278,6 +355,11 @@ impl Shared {
             hash_max_listpack_entries: AtomicI64::new(hash_entries),
             hash_max_listpack_value: AtomicI64::new(hash_value),
             hash_limits_hot: AtomicBool::new(false),
+            notify_flags: AtomicU32::new(0),
+            pubsub_obuf_hard: AtomicU64::new(32 << 20),
+            pubsub_obuf_soft: AtomicU64::new(8 << 20),
+            pubsub_obuf_soft_s: AtomicU64::new(60),
+            cluster: None,
         }
     }
 }
@@ -315,6 +397,19 @@ pub struct Client {
     pub info: Arc<ClientInfo>,
     /// True while EXEC runs its queued commands.
     pub in_exec: bool,
+    /// Queue of messages pushed by other clients (set by the server for each connection).
+    pub outbox: Option<Arc<crate::family::pubsub::Outbox>>,
+    /// Pub/sub mode (Redis's CLIENT_PUBSUB): has any channel, pattern or shard channel.
+    pub pubsub: bool,
+    /// Pushes (pub/sub replies and messages) written while CLIENT REPLY OFF/SKIP hides the
+    /// command's reply: delivered anyway, as Redis's CLIENT_PUSHING (see `push_sink`).
+    pub push_buf: ReplyBuf,
+    /// Cluster: ASKING was sent (served once by an importing slot).
+    pub asking: bool,
+    /// Cluster: READONLY (reads served by a replica).
+    pub readonly: bool,
+    /// This connection is our replication master (never redirected).
+    pub is_master: bool,
 }
 
 impl Client {
@@ -329,6 +424,12 @@ impl Client {
             reply_mode: ReplyMode::On,
             info,
             in_exec: false,
+            outbox: None,
+            pubsub: false,
+            push_buf: ReplyBuf::default(),
+            asking: false,
+            readonly: false,
+            is_master: false,
         }
     }
 }
@@ -345,6 +446,18 @@ pub enum Action {
     /// Block the client until one of `keys` is served (see `blocking.rs`) or the
     /// deadline passes (unix ms, 0 = never); then reply with `timeout_reply`.
     Block { keys: Vec<Vec<u8>>, deadline_ms: u64, timeout_reply: fn(&mut ReplyBuf) },
+}
+
+/// Where pushes for the calling client go (its id and a buffer): the reply buffer, or
+/// while CLIENT REPLY OFF/SKIP hides the reply, `Client::push_buf`, which the pipeline
+/// appends after dropping the reply (Redis delivers pushes whatever the reply mode).
+pub fn push_sink<'b>(client: &'b mut Client, out: &'b mut ReplyBuf) -> (u64, &'b mut ReplyBuf) {
+    if matches!(client.reply_mode, ReplyMode::Off | ReplyMode::SkipThis) {
+        client.push_buf.resp3 = out.resp3;
+        (client.id, &mut client.push_buf)
+    } else {
+        (client.id, out)
+    }
 }
 
 /// What a handler gets.
@@ -402,6 +515,35 @@ impl<'a> Ctx<'a> {
     pub fn signal_ready(&mut self, key: &[u8]) {
         crate::blocking::signal_ready(self.st, self.client.db, key);
     }
-    /// Keyspace notification hook (`notify-keyspace-events`, implemented with pub/sub).
-    pub fn notify(&mut self, _class: u8, _event: &str, _key: &[u8]) {}
+    /// Registers `args` (instead of the command's own) for the client if the command
+    /// returns `Action::Block`; the registry re-runs those when a key is signalled
+    /// (XREAD BLOCK resolves `$` to the stream's last ID this way).
+    pub fn set_block_args(&mut self, args: OwnedArgs) {
+        self.st.blocking.rewrite = Some(args);
+    }
+    /// True while the registry re-runs this client's blocked command.
+    pub fn is_rerun_of_blocked(&self) -> bool {
+        self.st.blocking.is_blocked(self.client.id)
+    }
+    /// Keyspace notification (`notify-keyspace-events`): publishes
+    /// `__keyspace@<db>__:<key>` -> event and `__keyevent@<db>__:<event>` -> key. `class`
+    /// is Redis's class character (b'g' generic, b'$' string, b'l' list, b's' set, b'h'
+    /// hash, b'z' zset, b'x' expired, b'e' evicted, b't' stream, b'd' module, b'n' new key,
+    /// b'm' key miss). Disabled: one atomic load.
+    #[inline]
+    pub fn notify(&mut self, class: u8, event: &str, key: &[u8]) {
+        if self.shared.notify_flags.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        self.flush_key_events();
+        let db = self.client.db;
+        let me = Some(push_sink(self.client, self.out));
+        crate::family::pubsub::notify_with(self.st, self.shared, me, db, class, event, key);
+    }
+    /// Emits the keyspace events the keyspace left pending ("expired" for keys a lookup
+    /// found past their deadline, "new" for keys created), so that, as in Redis, they
+    /// precede the command's own events (see `exec::drain_key_events`).
+    pub fn flush_key_events(&mut self) {
+        crate::exec::drain_key_events(self.st, self.shared, Some((self.client.id, &mut *self.out)));
+    }
 }

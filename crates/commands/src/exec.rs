@@ -87,6 +87,41 @@ pub fn execute(st: &mut State, client: &mut Client, shared: &Shared, out: &mut R
         reject(&mut ctx, Some(name), CmdError::NoAuth);
         return finish_reply(ctx, mark);
     }
+    if ctx.client.pubsub {
+        // Pub/sub mode: RESP2 allows only the (un)subscribe commands, PING, QUIT, RESET.
+        if !ctx.client.resp3 && !crate::family::pubsub::allowed_in_subscribed(name) {
+            let e = CmdError::err(format!(
+                "Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+            ));
+            reject(&mut ctx, Some(name), e);
+            return finish_reply(ctx, mark);
+        }
+        // (A RESP2 client in pub/sub mode cannot be inside MULTI; RESET is never queued.)
+        if name == "ping" && !ctx.client.resp3 {
+            call_with(&mut ctx, def, name, args, crate::family::pubsub::ping_subscribed);
+            return finish_reply(ctx, mark);
+        }
+        if name == "reset" {
+            call(&mut ctx, def, name, args);
+            crate::family::pubsub::reset_client(&mut ctx);
+            return finish_reply(ctx, mark);
+        }
+    }
+    if ctx.st.cluster.is_some() && !ctx.client.is_master && (name == "exec" || crate::cluster::has_keys(def)) {
+        if let Err(r) = cluster_check(&mut ctx, def, args, name == "exec") {
+            let e = ctx.st.cluster.as_deref().map(|c| c.error(&r)).unwrap_or(CmdError::Syntax);
+            ctx.st.cmd_stats.entry(name.to_string()).or_default().rejected_calls += 1;
+            if name == "exec" {
+                ctx.client.multi = None;
+                ctx.client.info.multi.store(-1, Ordering::Relaxed);
+                crate::family::tx::unwatch_all(&mut ctx);
+            } else if let Some(m) = ctx.client.multi.as_mut() {
+                m.error = true;
+            }
+            write_error(&mut ctx, &e);
+            return finish_reply(ctx, mark);
+        }
+    }
     if ctx.client.multi.is_some() && !def.has(flags::TX_CONTROL) {
         if def.has(flags::NO_MULTI) {
             reject(&mut ctx, Some(name), CmdError::err("Command not allowed inside a transaction"));
@@ -99,18 +134,37 @@ pub fn execute(st: &mut State, client: &mut Client, shared: &Shared, out: &mut R
         return finish_reply(ctx, mark);
     }
     call(&mut ctx, def, name, args);
+    if ctx.client.asking && name != "asking" && ctx.client.multi.is_none() {
+        // ASKING covers one command (or one MULTI block), as Redis's resetClient.
+        ctx.client.asking = false;
+    }
     // Blocked clients are served after the whole command (EXEC and scripts included),
     // before any other client's next command.
     crate::blocking::serve_ready(ctx.st, ctx.shared);
     finish_reply(ctx, mark)
 }
 
+/// The cluster redirection check (see `cluster.rs`); keys live in database 0.
+fn cluster_check(ctx: &mut Ctx<'_>, def: &'static CommandDef, args: Args<'_>, is_exec: bool) -> Result<(), crate::cluster::Redirect> {
+    let st = &mut *ctx.st;
+    let Some(r) = st.cluster.as_deref() else { return Ok(()) };
+    let now = st.ks.now_ms;
+    crate::cluster::check(r, &mut st.ks.dbs[0], now, ctx.client, def, args, is_exec)
+}
+
 /// Runs a resolved, checked command and does the accounting. EXEC calls this for each
 /// queued command.
 pub fn call(ctx: &mut Ctx<'_>, def: &'static CommandDef, name: &'static str, args: Args<'_>) {
-    let start = std::time::Instant::now();
-    let res = (def.handler)(ctx, args);
-    let us = start.elapsed().as_micros() as u64;
+    call_with(ctx, def, name, args, def.handler)
+}
+
+/// [`call`] with another handler for the command (PING in RESP2 pub/sub mode).
+fn call_with(ctx: &mut Ctx<'_>, def: &'static CommandDef, name: &'static str, args: Args<'_>, handler: crate::table::Handler) {
+    let start = ctx.st.clock_us;
+    let res = handler(ctx, args);
+    let end = crate::ctx::mono_us();
+    ctx.st.clock_us = end;
+    let us = end.saturating_sub(start);
     let failed = res.is_err();
     if let Err(e) = res {
         write_error(ctx, &e);
@@ -143,14 +197,56 @@ pub fn call(ctx: &mut Ctx<'_>, def: &'static CommandDef, name: &'static str, arg
     *ctx.client.info.last_cmd.lock() = name;
 }
 
-/// Accounts keys that commands found expired (stats; keyspace events and propagation
-/// hook in here).
+/// Accounts keys that commands found expired (stats) and emits the keyspace events the
+/// keyspace left pending (propagation hooks in here).
 pub fn reclaim_expired(ctx: &mut Ctx<'_>) {
-    for db in ctx.st.ks.dbs.iter_mut() {
+    drain_key_events(ctx.st, ctx.shared, Some(crate::ctx::push_sink(ctx.client, ctx.out)));
+}
+
+/// Drains what the keyspace recorded for its caller: keys found past their deadline
+/// (`Db::expired`: counted in INFO `expired_keys`, "expired" events) and keys created
+/// (`Db::created`: "new" events), database by database, expired keys first (a lookup
+/// precedes the creation of a key). Called before a command's first own event (so, as in
+/// Redis, events of lookups come first), after every command, and by the cron after the
+/// active expiry. `me` is the client whose command runs: its own subscriptions get the
+/// messages in its reply buffer. Also keeps `Db::track_new` in line with the `n` class.
+/// Eviction ("evicted", class `e`) will drain here too once maxmemory exists.
+pub fn drain_key_events(st: &mut State, shared: &Shared, mut me: Option<(u64, &mut ReplyBuf)>) {
+    use crate::family::pubsub::{class_bit, notify_with};
+    let flags = shared.notify_flags.load(Ordering::Relaxed);
+    let track_new = flags & class_bit(b'n') != 0;
+    if st.ks.dbs.first().is_some_and(|d| d.track_new != track_new) {
+        for db in st.ks.dbs.iter_mut() {
+            db.track_new = track_new;
+            db.created.clear();
+        }
+    }
+    for i in 0..st.ks.dbs.len() {
+        let db = &mut st.ks.dbs[i];
+        if db.expired.is_empty() && db.created.is_empty() {
+            continue;
+        }
         if !db.expired.is_empty() {
-            let n = db.expired.len() as u64;
-            ctx.shared.stats.expired_keys.fetch_add(n, Ordering::Relaxed);
-            db.expired.clear();
+            shared.stats.expired_keys.fetch_add(db.expired.len() as u64, Ordering::Relaxed);
+            if flags & class_bit(b'x') != 0 {
+                let mut keys = std::mem::take(&mut db.expired);
+                for k in &keys {
+                    notify_with(st, shared, me.as_mut().map(|(id, o)| (*id, &mut **o)), i, b'x', "expired", k);
+                }
+                keys.clear();
+                st.ks.dbs[i].expired = keys;
+            } else {
+                db.expired.clear();
+            }
+        }
+        let db = &mut st.ks.dbs[i];
+        if !db.created.is_empty() {
+            let mut keys = std::mem::take(&mut db.created);
+            for k in &keys {
+                notify_with(st, shared, me.as_mut().map(|(id, o)| (*id, &mut **o)), i, b'n', "new", k);
+            }
+            keys.clear();
+            st.ks.dbs[i].created = keys;
         }
     }
 }
@@ -258,6 +354,11 @@ fn finish_reply(ctx: Ctx<'_>, mark: usize) -> Option<Action> {
             ctx.out.buf.truncate(mark);
             ctx.client.reply_mode = ReplyMode::On;
         }
+    }
+    if !ctx.client.push_buf.is_empty() {
+        // Pushes are delivered whatever the reply mode (see `ctx::push_sink`).
+        ctx.out.buf.extend_from_slice(&ctx.client.push_buf.buf);
+        ctx.client.push_buf.clear();
     }
     ctx.action
 }

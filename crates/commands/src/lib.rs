@@ -3,6 +3,7 @@
 //! command lock and write RESP replies into a buffer; they never do I/O.
 
 pub mod blocking;
+pub mod cluster;
 pub mod config;
 pub mod ctx;
 pub mod error;

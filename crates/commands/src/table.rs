@@ -223,6 +223,9 @@ pub fn families() -> &'static [&'static [CommandDef]] {
         geo::COMMANDS,
         stream::COMMANDS,
         pubsub::COMMANDS,
+        dump::COMMANDS,
+        migrate::COMMANDS,
+        cluster::COMMANDS,
     ];
     FAMILIES
 }

@@ -58,6 +58,11 @@ pub struct Db {
     /// blocking registry after each command.
     pub track_ready: bool,
     pub ready: Vec<Vec<u8>>,
+    /// While `notify-keyspace-events` has the `n` class: [`Db::set`] records the keys it
+    /// creates in `created` (Redis's "new" event in `dbAdd`), drained by the command
+    /// pipeline, which emits the events.
+    pub track_new: bool,
+    pub created: Vec<Vec<u8>>,
 }
 
 impl Default for Db {
@@ -76,6 +81,8 @@ impl Db {
             expired: Vec::new(),
             track_ready: false,
             ready: Vec::new(),
+            track_new: false,
+            created: Vec::new(),
         }
     }
 
@@ -215,6 +222,9 @@ impl Db {
         };
         if new {
             self.t.keys += 1;
+            if self.track_new {
+                self.created.push(key.to_vec());
+            }
         }
         if !keep_ttl && !new {
             self.remove_expire_hashed(slot, h, key);
@@ -232,6 +242,10 @@ impl Db {
         let v = self.remove_hashed(slot, h, key);
         if v.is_some() {
             self.touch(key);
+        }
+        if self.track_ready && matches!(v, Some(Value::Stream(_))) {
+            // XREADGROUP waiters learn that the key is gone (Redis's signalDeletedKeyAsReady).
+            self.ready.push(key.to_vec());
         }
         v
     }

@@ -6,6 +6,12 @@
 //! (0..=23) or `HEAP`. On the heap, bytes 0..8 hold the pointer and 8..16 the length.
 //! The tag is an enum with 25 values, which leaves a niche the compiler uses to fold
 //! `Value`'s discriminant into the same 24 bytes.
+//!
+//! The "raw" mark (Redis's OBJ_ENCODING_RAW for a string that was modified in place or
+//! built by SETRANGE/SETBIT/APPEND/BITOP/PFADD, which OBJECT ENCODING reports) is bit 5
+//! of an inline tag or bit 0 of byte 16 of a heap string; the "noint" mark (a string
+//! Redis stores as embstr even if it looks like an integer: INCRBYFLOAT's result) is
+//! bit 6 of an inline tag or bit 1 of byte 16.
 
 use std::fmt;
 
@@ -13,34 +19,137 @@ use std::fmt;
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 enum Tag {
-    L0 = 0,
-    L1 = 1,
-    L2 = 2,
-    L3 = 3,
-    L4 = 4,
-    L5 = 5,
-    L6 = 6,
-    L7 = 7,
-    L8 = 8,
-    L9 = 9,
-    L10 = 10,
-    L11 = 11,
-    L12 = 12,
-    L13 = 13,
-    L14 = 14,
-    L15 = 15,
-    L16 = 16,
-    L17 = 17,
-    L18 = 18,
-    L19 = 19,
-    L20 = 20,
-    L21 = 21,
-    L22 = 22,
-    L23 = 23,
+    // inline length (low 5 bits, 0..=23) | RAW_BIT (32) | NOINT_BIT (64)
+    T0 = 0,
+    T1 = 1,
+    T2 = 2,
+    T3 = 3,
+    T4 = 4,
+    T5 = 5,
+    T6 = 6,
+    T7 = 7,
+    T8 = 8,
+    T9 = 9,
+    T10 = 10,
+    T11 = 11,
+    T12 = 12,
+    T13 = 13,
+    T14 = 14,
+    T15 = 15,
+    T16 = 16,
+    T17 = 17,
+    T18 = 18,
+    T19 = 19,
+    T20 = 20,
+    T21 = 21,
+    T22 = 22,
+    T23 = 23,
+    T24 = 24,
+    T25 = 25,
+    T26 = 26,
+    T27 = 27,
+    T28 = 28,
+    T29 = 29,
+    T30 = 30,
+    T31 = 31,
+    T32 = 32,
+    T33 = 33,
+    T34 = 34,
+    T35 = 35,
+    T36 = 36,
+    T37 = 37,
+    T38 = 38,
+    T39 = 39,
+    T40 = 40,
+    T41 = 41,
+    T42 = 42,
+    T43 = 43,
+    T44 = 44,
+    T45 = 45,
+    T46 = 46,
+    T47 = 47,
+    T48 = 48,
+    T49 = 49,
+    T50 = 50,
+    T51 = 51,
+    T52 = 52,
+    T53 = 53,
+    T54 = 54,
+    T55 = 55,
+    T56 = 56,
+    T57 = 57,
+    T58 = 58,
+    T59 = 59,
+    T60 = 60,
+    T61 = 61,
+    T62 = 62,
+    T63 = 63,
+    T64 = 64,
+    T65 = 65,
+    T66 = 66,
+    T67 = 67,
+    T68 = 68,
+    T69 = 69,
+    T70 = 70,
+    T71 = 71,
+    T72 = 72,
+    T73 = 73,
+    T74 = 74,
+    T75 = 75,
+    T76 = 76,
+    T77 = 77,
+    T78 = 78,
+    T79 = 79,
+    T80 = 80,
+    T81 = 81,
+    T82 = 82,
+    T83 = 83,
+    T84 = 84,
+    T85 = 85,
+    T86 = 86,
+    T87 = 87,
+    T88 = 88,
+    T89 = 89,
+    T90 = 90,
+    T91 = 91,
+    T92 = 92,
+    T93 = 93,
+    T94 = 94,
+    T95 = 95,
+    T96 = 96,
+    T97 = 97,
+    T98 = 98,
+    T99 = 99,
+    T100 = 100,
+    T101 = 101,
+    T102 = 102,
+    T103 = 103,
+    T104 = 104,
+    T105 = 105,
+    T106 = 106,
+    T107 = 107,
+    T108 = 108,
+    T109 = 109,
+    T110 = 110,
+    T111 = 111,
+    T112 = 112,
+    T113 = 113,
+    T114 = 114,
+    T115 = 115,
+    T116 = 116,
+    T117 = 117,
+    T118 = 118,
+    T119 = 119,
     Heap = 255,
 }
 
 const INLINE_MAX: usize = 23;
+/// Bit of an inline tag that marks the string raw; the length is the low 5 bits.
+const RAW_BIT: u8 = 32;
+/// Bit of an inline tag that marks a string that is never "int" encoded (Redis creates
+/// INCRBYFLOAT's result without trying the integer encoding).
+const NOINT_BIT: u8 = 64;
+const LEN_MASK: u8 = 31;
 
 /// An immutable byte string with inline storage for up to 23 bytes.
 #[repr(C)]
@@ -97,7 +206,7 @@ impl Sso {
             // SAFETY: a heap Sso owns a live Box<[u8]> of exactly this pointer and length.
             unsafe { std::slice::from_raw_parts(p, l) }
         } else {
-            &self.data[..self.tag as usize]
+            &self.data[..(self.tag as u8 & LEN_MASK) as usize]
         }
     }
 
@@ -106,7 +215,7 @@ impl Sso {
         if self.tag == Tag::Heap {
             self.heap_parts().1
         } else {
-            self.tag as usize
+            (self.tag as u8 & LEN_MASK) as usize
         }
     }
 
@@ -117,15 +226,63 @@ impl Sso {
 
     /// The bytes, writable in place (the length cannot change): SETBIT, SETRANGE and
     /// BITFIELD update a string without reallocating it.
+    /// Marks the string raw (see the module documentation).
+    pub fn set_raw(&mut self) {
+        self.set_mark(RAW_BIT, 1);
+    }
+
+    /// True when marked raw.
+    pub fn is_raw(&self) -> bool {
+        self.has_mark(RAW_BIT, 1)
+    }
+
+    /// Marks the string as never int-encoded (see the module documentation).
+    pub fn set_noint(&mut self) {
+        self.set_mark(NOINT_BIT, 2);
+    }
+
+    /// True when marked never int-encoded.
+    pub fn is_noint(&self) -> bool {
+        self.has_mark(NOINT_BIT, 2)
+    }
+
+    fn set_mark(&mut self, tag_bit: u8, heap_bit: u8) {
+        if self.tag == Tag::Heap {
+            self.data[16] |= heap_bit;
+        } else {
+            let t = self.tag as u8 | tag_bit;
+            // SAFETY: t is at most 23 | 32 | 64 = 119, and every value 0..=119 is a Tag variant.
+            self.tag = unsafe { std::mem::transmute::<u8, Tag>(t) };
+        }
+    }
+
+    fn has_mark(&self, tag_bit: u8, heap_bit: u8) -> bool {
+        if self.tag == Tag::Heap {
+            self.data[16] & heap_bit != 0
+        } else {
+            self.tag as u8 & tag_bit != 0
+        }
+    }
+
+    /// [`Sso::from_vec`], marked raw.
+    pub fn from_vec_raw(v: Vec<u8>) -> Sso {
+        let mut s = Sso::from_vec(v);
+        s.set_raw();
+        s
+    }
+
+    /// The bytes, writable in place; marks the string raw, as Redis's
+    /// `dbUnshareStringValue` does.
     #[inline]
     pub fn as_bytes_mut(&mut self) -> &mut [u8] {
+        self.set_raw();
         if self.tag == Tag::Heap {
             let (p, l) = self.heap_parts();
             // SAFETY: a heap Sso exclusively owns a live Box<[u8]> of this pointer and length,
             // and `&mut self` guarantees no other borrow of it exists.
             unsafe { std::slice::from_raw_parts_mut(p, l) }
         } else {
-            let n = self.tag as usize;
+            let n = (self.tag as u8 & LEN_MASK) as usize;
             &mut self.data[..n]
         }
     }
@@ -157,7 +314,14 @@ impl Drop for Sso {
 
 impl Clone for Sso {
     fn clone(&self) -> Sso {
-        Sso::new(self.as_bytes())
+        let mut c = Sso::new(self.as_bytes());
+        if self.is_raw() {
+            c.set_raw();
+        }
+        if self.is_noint() {
+            c.set_noint();
+        }
+        c
     }
 }
 

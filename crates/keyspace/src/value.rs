@@ -62,7 +62,9 @@ impl Value {
         match self {
             Value::Str(s) => {
                 let b = s.as_bytes();
-                if b.len() <= 20 && shoal_parse_i64(b).is_some() {
+                if s.is_raw() {
+                    "raw"
+                } else if b.len() <= 20 && !s.is_noint() && shoal_parse_i64(b).is_some() {
                     "int"
                 } else if b.len() <= 44 {
                     "embstr"

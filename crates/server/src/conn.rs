@@ -9,8 +9,9 @@
 use crate::server::Server;
 use crate::{verbose, warning};
 use shoal_commands::blocking::{self, Blocked};
-use shoal_commands::ctx::{unix_ms, Action, Client, ClientInfo};
+use shoal_commands::ctx::{mono_us, unix_ms, Action, Client, ClientInfo};
 use shoal_commands::exec;
+use shoal_commands::family::pubsub::Outbox;
 use shoal_commands::table::flags;
 use shoal_resp::{decode, Args, Decoded, Limits, OwnedArgs, ReplyBuf};
 use std::os::fd::AsRawFd;
@@ -136,6 +137,10 @@ pub async fn serve(srv: Arc<Server>, std: std::net::TcpStream) {
             srv.shared.has_monitors.store(false, Ordering::Relaxed);
         }
     }
+    if client.pubsub {
+        srv.state.lock().pubsub.remove_client(id);
+    }
+    client.outbox = None;
     if !client.watching.is_empty() {
         let mut st = srv.state.lock();
         for (db, key) in client.watching.drain(..) {
@@ -162,6 +167,15 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
     let mut obuf_soft_since_ms = 0u64;
     let mut push_rx: Option<tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>> = None;
     let info = client.info.clone();
+    // Pub/sub: other clients append messages to `outbox` (under the command lock) and
+    // wake this task through `notify`; see shoal_commands::family::pubsub.
+    let notify = Arc::new(tokio::sync::Notify::new());
+    let outbox = {
+        let n = notify.clone();
+        Arc::new(Outbox::new(info.clone(), Box::new(move || n.notify_one())))
+    };
+    client.outbox = Some(outbox.clone());
+    let mut spare: Vec<u8> = Vec::new();
     loop {
         // ---- read (or forward pushed messages in MONITOR mode) ----
         if reprocess {
@@ -189,6 +203,16 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                     }
                     r = stream.read(&mut buf[len..]) => r,
                 }
+            } else if client.pubsub {
+                tokio::select! {
+                    _ = notify.notified() => {
+                        if !write_pushed(srv, stream, &outbox, &mut spare).await || info.killed.load(Ordering::Acquire) {
+                            return;
+                        }
+                        continue;
+                    }
+                    r = stream.read(&mut buf[len..]) => r,
+                }
             } else {
                 stream.read(&mut buf[len..]).await
             };
@@ -210,7 +234,10 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                 continue;
             }
         }
-        let now = unix_ms();
+        // One clock read for the batch: the first command starts here, each later one
+        // where the previous ended (exec::call_with reads the clock at each end).
+        let mut mono = mono_us();
+        let now = srv.shared.unix_ms_at(mono);
         refresh(srv, &mut limits, now, client.authenticated);
 
         // ---- decode every complete command ----
@@ -272,14 +299,20 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                     exec::resolve(args).is_ok_and(|d| d.has(flags::WRITE) || d.has(flags::MAY_REPLICATE))
                 });
                 wait_if_paused(srv, writes).await;
+                mono = mono_us();
             }
             let mut st = srv.state.lock();
+            st.clock_us = mono;
+            if client.pubsub {
+                // Messages published before this batch go out before its replies.
+                outbox.drain_into(&mut out.buf);
+            }
             for (cmd, end) in batch.drain(..) {
                 let args = match &cmd {
                     Cmd::Ranges(a, b) => Args::new(&buf, &ranges[*a..*b]),
                     Cmd::Owned(o) => o.args(),
                 };
-                st.ks.now_ms = unix_ms();
+                st.ks.now_ms = srv.shared.unix_ms_at(st.clock_us);
                 match exec::execute(&mut st, client, &srv.shared, &mut out, args) {
                     None => {}
                     Some(Action::Close) => {
@@ -364,11 +397,21 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
         }
         info.qbuf.store(len - start, Ordering::Relaxed);
 
-        // ---- output buffer limits (normal class), as Redis's checkClientOutputBufferLimits ----
+        // ---- output buffer limits (normal or pubsub class), as Redis's checkClientOutputBufferLimits ----
         let pending = out.len();
         info.omem.store(pending, Ordering::Relaxed);
-        let over_hard = limits.obuf_hard > 0 && pending >= limits.obuf_hard;
-        let over_soft = limits.obuf_soft > 0 && pending >= limits.obuf_soft;
+        let (obuf_hard, obuf_soft, obuf_soft_s) = if client.pubsub {
+            let sh = &srv.shared;
+            (
+                sh.pubsub_obuf_hard.load(Ordering::Relaxed) as usize,
+                sh.pubsub_obuf_soft.load(Ordering::Relaxed) as usize,
+                sh.pubsub_obuf_soft_s.load(Ordering::Relaxed),
+            )
+        } else {
+            (limits.obuf_hard, limits.obuf_soft, limits.obuf_soft_s)
+        };
+        let over_hard = obuf_hard > 0 && pending >= obuf_hard;
+        let over_soft = obuf_soft > 0 && pending >= obuf_soft;
         // The soft limit closes a client that stays above it for longer than its seconds
         // (the first time it is seen above, only the time is noted).
         let soft_expired = if !over_soft {
@@ -378,7 +421,7 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             obuf_soft_since_ms = now;
             false
         } else {
-            now.saturating_sub(obuf_soft_since_ms) / 1000 > limits.obuf_soft_s
+            now.saturating_sub(obuf_soft_since_ms) / 1000 > obuf_soft_s
         };
         if over_hard || soft_expired {
             warning!("Client id={} addr={} closed for overcoming of output buffer limits.", client.id, info.addr);
@@ -416,6 +459,13 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                 }
                 tokio::select! {
                     r = &mut rx => break r.ok(),
+                    _ = notify.notified(), if client.pubsub => {
+                        // A RESP3 client blocked while subscribed still gets its messages.
+                        if !write_pushed(srv, stream, &outbox, &mut spare).await || info.killed.load(Ordering::Acquire) {
+                            blocking::unblock(&mut srv.state.lock(), &srv.shared, client.id);
+                            return;
+                        }
+                    }
                     _ = &mut sleep => {
                         let still = blocking::unblock(&mut srv.state.lock(), &srv.shared, client.id).is_some();
                         if still {
@@ -447,6 +497,23 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
             }
         }
     }
+}
+
+/// Writes the messages queued in the connection's outbox; false when the connection broke.
+async fn write_pushed(srv: &Server, stream: &mut TcpStream, outbox: &Outbox, spare: &mut Vec<u8>) -> bool {
+    outbox.take(spare);
+    if !spare.is_empty() {
+        srv.shared.stats.total_net_output_bytes.fetch_add(spare.len() as u64, Ordering::Relaxed);
+        if stream.write_all(spare).await.is_err() {
+            return false;
+        }
+        spare.clear();
+        if spare.capacity() > 1 << 20 {
+            *spare = Vec::new();
+        }
+    }
+    outbox.written();
+    true
 }
 
 /// CLIENT PAUSE: hold the batch until the pause ends (checked every 10 ms so that

@@ -3,6 +3,7 @@
 //! (active expiry, idle timeouts). Everything it executes goes through
 //! `shoal_commands::exec`.
 
+pub mod cluster_bus;
 pub mod conn;
 pub mod log;
 pub mod server;

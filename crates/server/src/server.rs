@@ -57,11 +57,33 @@ fn bind_all(cfg: &Config) -> Result<Vec<std::net::TcpListener>, String> {
 
 fn listen(sa: &str, backlog: i32) -> std::io::Result<std::net::TcpListener> {
     let addr: std::net::SocketAddr = sa.parse().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{e}")))?;
+    listen_on(addr, backlog as u32)
+}
+
+/// A listening socket on `addr` (client port and cluster bus port alike).
+pub(crate) fn listen_on(addr: std::net::SocketAddr, backlog: u32) -> std::io::Result<std::net::TcpListener> {
     let sock = if addr.is_ipv6() { tokio::net::TcpSocket::new_v6()? } else { tokio::net::TcpSocket::new_v4()? };
+    if addr.is_ipv6() {
+        // As Redis (anetV6Only): "::" must not also claim the IPv4 port bound by "*".
+        use std::os::fd::AsRawFd;
+        let one: libc::c_int = 1;
+        // SAFETY: a valid socket fd and a c_int option value of the right size.
+        let rc = unsafe {
+            libc::setsockopt(
+                sock.as_raw_fd(),
+                libc::IPPROTO_IPV6,
+                libc::IPV6_V6ONLY,
+                &one as *const libc::c_int as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
     sock.set_reuseaddr(true)?;
     sock.bind(addr)?;
-    let l = sock.listen(backlog as u32)?;
-    l.into_std()
+    sock.listen(backlog)?.into_std()
 }
 
 /// Runs the server until SHUTDOWN or a signal; returns the process exit status.
@@ -125,11 +147,31 @@ pub fn run(argv: &[String], allocated_bytes: fn() -> usize) -> i32 {
     let mut shared = Shared::new(cfg, file);
     shared.allocated_bytes = allocated_bytes;
     shared.tcp_port.store(port as u32, Ordering::Relaxed);
+    // Cluster mode (clusterInit): nodes.conf and the bus port.
+    let mut bus_listeners = Vec::new();
+    if shared.config.read().get_bool("cluster-enabled") {
+        let opened = crate::cluster_bus::open(&shared.config.read(), port);
+        match opened {
+            Ok((node, l)) => {
+                shared.cluster = Some(Arc::new(node));
+                bus_listeners = l;
+            }
+            Err(e) => {
+                warning!("{e}");
+                return 1;
+            }
+        }
+    }
     let server = Arc::new(Server { shared, state: Mutex::new(State::new(databases)) });
     config::set_loglevel_hook(crate::log::set_level);
     config::apply_hot(&server.shared.config.read(), &server.shared);
-    notice!("Running mode=standalone, port={port}.");
+    if server.shared.cluster.is_some() {
+        crate::cluster_bus::log_ready(port);
+    } else {
+        notice!("Running mode=standalone, port={port}.");
+    }
     warning!("Server initialized");
+    crate::cluster_bus::start(server.clone(), bus_listeners);
 
     // I/O workers
     let mut workers = Vec::new();
@@ -214,26 +256,23 @@ async fn cron(srv: Arc<Server>) {
     loop {
         tick.tick().await;
         n += 1;
+        srv.shared.sync_clock();
         shoal_commands::family::info::sample_instantaneous(&srv.shared);
         if srv.shared.active_expire_enabled.load(Ordering::Relaxed) {
             let start = std::time::Instant::now();
             let mut st = srv.state.lock();
             let now = unix_ms();
             st.ks.now_ms = now;
-            let mut expired = 0u64;
             for db in st.ks.dbs.iter_mut() {
                 loop {
                     let (sampled, e) = db.active_expire_cycle(now, 20);
-                    expired += e as u64;
                     if sampled == 0 || e * 10 <= sampled || start.elapsed() > Duration::from_millis(25) {
                         break;
                     }
                 }
-                db.expired.clear();
             }
-            if expired > 0 {
-                srv.shared.stats.expired_keys.fetch_add(expired, Ordering::Relaxed);
-            }
+            // INFO expired_keys and the "expired" keyspace events.
+            shoal_commands::exec::drain_key_events(&mut st, &srv.shared, None);
         }
         if n.is_multiple_of(10) {
             let timeout_s = srv.shared.config.read().get_i64("timeout");

@@ -11,7 +11,18 @@
 //!   whether it closed the connection (protocol errors);
 //! - `!rawrep PREFIX N REPEAT [SUFFIX]`  like `!raw` with PREFIX, N times REPEAT, SUFFIX
 //!   (for oversized requests);
-//! - `!reconnect`     open fresh connections to both servers.
+//! - `!reconnect`     open fresh connections to both servers (for the active connection).
+//!
+//! Several connections (pub/sub, keyspace events, CLIENT KILL, ...):
+//! - `!conn NAME`     makes connection NAME (any word, e.g. `2`) the active one; it is
+//!   opened to both servers on first use (nothing is sent on it). Command lines go to the
+//!   active connection. A file starts on connection `1`.
+//! - `!read`          reads on the active connection, from both servers, everything that
+//!   arrives until they are quiet (messages pushed by other connections' PUBLISH, keyspace
+//!   events) and compares all of it (nothing received on both sides also matches).
+//! - Once a (P|S)SUBSCRIBE or (P|S)UNSUBSCRIBE line was sent on a connection, every later
+//!   command line on that connection compares everything received until the servers are
+//!   quiet (several replies per line, pushes around a reply), not just one reply.
 //!
 //! Each file gets a fresh pair of servers (so CONFIG SET in one file cannot leak into
 //! another) and one connection to each, after `FLUSHALL` and `SELECT 0`. When a server
@@ -33,6 +44,9 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 const RAW_QUIET: Duration = Duration::from_millis(150);
 /// After `!raw`, once Shoal sent as many bytes as the reference, how long to wait for more.
 const RAW_EXTRA_QUIET: Duration = Duration::from_millis(30);
+/// On a connection in pub/sub use, after the first reply to a line, how long the server
+/// must be quiet before everything it sent is compared.
+const PUSH_QUIET: Duration = Duration::from_millis(30);
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -97,16 +111,69 @@ struct Mismatch {
 struct Side {
     name: &'static str,
     server: Server,
+    /// The active connection.
     conn: RawConn,
+    /// Its name (`!conn NAME`).
+    active: String,
+    /// The other connections opened by `!conn`, by name.
+    others: std::collections::HashMap<String, RawConn>,
 }
 
 impl Side {
     fn new(name: &'static str, server: Server) -> Side {
         let mut conn = server.conn();
         conn.set_timeout(REPLY_TIMEOUT);
-        let mut s = Side { name, server, conn };
+        let mut s = Side { name, server, conn, active: "1".into(), others: Default::default() };
         s.prepare();
         s
+    }
+
+    /// `!conn NAME`: makes NAME the active connection, opening it on first use.
+    fn switch(&mut self, to: &str) -> io::Result<()> {
+        if to == self.active {
+            return Ok(());
+        }
+        let next = match self.others.remove(to) {
+            Some(c) => c,
+            None => {
+                let mut c = RawConn::connect(self.server.port)?;
+                c.set_timeout(REPLY_TIMEOUT);
+                c
+            }
+        };
+        let prev = std::mem::replace(&mut self.conn, next);
+        self.others.insert(std::mem::replace(&mut self.active, to.to_string()), prev);
+        Ok(())
+    }
+
+    /// Reads the reply to a command sent, then: with `expect` = Some(k), k-1 more replies
+    /// when the first is an array or push (SUBSCRIBE a b c answers once per channel);
+    /// with None, everything else that arrives until the server is quiet (pushes around a
+    /// reply on a connection in pub/sub use).
+    fn reply_all(&mut self, sent: io::Result<()>, expect: Option<usize>) -> Outcome {
+        match self.reply(sent) {
+            Outcome::Reply(mut r) if expect.is_some() => {
+                if matches!(r.first(), Some(b'*' | b'>')) {
+                    for _ in 1..expect.unwrap_or(1) {
+                        match self.reply(Ok(())) {
+                            Outcome::Reply(more) => r.extend_from_slice(&more),
+                            o => return o,
+                        }
+                    }
+                }
+                Outcome::Reply(r)
+            }
+            Outcome::Reply(mut r) => {
+                let (more, closed) = self.conn.read_until_quiet(PUSH_QUIET, REPLY_TIMEOUT);
+                r.extend_from_slice(&more);
+                if closed {
+                    Outcome::Raw(r, true)
+                } else {
+                    Outcome::Reply(r)
+                }
+            }
+            o => o,
+        }
     }
 
     /// FLUSHALL + SELECT 0. The servers are fresh, so a server that does not know
@@ -187,6 +254,8 @@ fn run_file(path: &Path) -> FileResult {
     let mut shoal = Side::new("shoal-server", Server::shoal(&[]));
     let mut mismatches = Vec::new();
     let mut checked = 0usize;
+    // Connections (by name) on which a subscribe-family command was sent.
+    let mut pushy: std::collections::HashSet<String> = Default::default();
     for (idx, raw_line) in text.split(|&c| c == b'\n').enumerate() {
         let line_no = idx + 1;
         let line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
@@ -210,15 +279,43 @@ fn run_file(path: &Path) -> FileResult {
             }
             continue;
         }
+        if let Some(name) = rest.strip_prefix(b"!conn") {
+            let name = String::from_utf8_lossy(name).trim().to_string();
+            if name.is_empty() || name.contains(' ') {
+                mismatches.push(bad("usage: !conn NAME"));
+                continue;
+            }
+            for side in [&mut reference, &mut shoal] {
+                if let Err(e) = side.switch(&name) {
+                    mismatches.push(bad(&format!("{} connect failed: {e}", side.name)));
+                }
+            }
+            continue;
+        }
         if rest == b"!reconnect" {
             for side in [&mut reference, &mut shoal] {
                 if let Err(e) = side.reconnect() {
                     mismatches.push(bad(&format!("{} reconnect failed: {e}", side.name)));
                 }
             }
+            pushy.remove(&reference.active);
             continue;
         }
-        let (want, got) = if let Some(r) = rest.strip_prefix(b"!raw") {
+        let (want, got) = if rest == b"!read" {
+            let w = reference.conn.read_until_quiet(RAW_QUIET, REPLY_TIMEOUT);
+            let mut g = shoal.conn.read_min(w.0.len(), if w.0.is_empty() { RAW_QUIET } else { RAW_EXTRA_QUIET }, REPLY_TIMEOUT);
+            let mut w = w;
+            if g.0.len() > w.0.len() && !w.1 {
+                let (more, closed) = reference.conn.read_min(g.0.len() - w.0.len(), RAW_EXTRA_QUIET, Duration::from_secs(2));
+                w.0.extend_from_slice(&more);
+                w.1 = closed;
+            }
+            if w.1 && !g.1 && shoal.conn.closed_within(Duration::from_secs(1)) {
+                g.0.extend_from_slice(shoal.conn.pending());
+                g.1 = true;
+            }
+            (Outcome::Raw(w.0, w.1), Outcome::Raw(g.0, g.1))
+        } else if let Some(r) = rest.strip_prefix(b"!raw") {
             let Some(parts) = split_args(r.strip_prefix(b"rep").unwrap_or(r)) else {
                 mismatches.push(bad("unbalanced quotes"));
                 continue;
@@ -277,10 +374,27 @@ fn run_file(path: &Path) -> FileResult {
             if args.is_empty() {
                 continue;
             }
+            const SUBS: [&str; 6] = ["subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe"];
+            let subs = SUBS.iter().any(|c| is_cmd(&args, c));
+            let all = subs || pushy.contains(&reference.active);
             // Both servers work on the command at the same time.
             let sent = (reference.conn.send(&args), shoal.conn.send(&args));
-            let mut want = reference.reply(sent.0);
-            let mut got = shoal.reply(sent.1);
+            let (mut want, mut got) = if all {
+                // One reply per argument for the (un)subscribe commands with arguments;
+                // otherwise everything until quiet, read from both servers in parallel.
+                let expect = (subs && args.len() > 1).then_some(args.len() - 1);
+                let r = &mut reference;
+                std::thread::scope(|s| {
+                    let w = s.spawn(move || r.reply_all(sent.0, expect));
+                    let g = shoal.reply_all(sent.1, expect);
+                    (w.join().unwrap_or_else(|_| Outcome::Error("reader panicked".into())), g)
+                })
+            } else {
+                (reference.reply(sent.0), shoal.reply(sent.1))
+            };
+            if subs && !matches!(&want, Outcome::Reply(r) if r.first() == Some(&b'-')) {
+                pushy.insert(reference.active.clone());
+            }
             if is_cmd(&args, "quit") {
                 // Compare the reply plus whether the connection is closed afterwards.
                 for (x, side) in [(&mut want, &mut reference), (&mut got, &mut shoal)] {
@@ -313,6 +427,7 @@ fn run_file(path: &Path) -> FileResult {
                     mismatches.push(bad(&format!("{} reconnect failed: {e}", side.name)));
                 }
             }
+            pushy.remove(&reference.active);
         }
     }
     (checked, mismatches)

@@ -50,7 +50,7 @@ fn ensure_len(db: &mut Db, key: &[u8], now: u64, cur: Option<usize>, min_len: us
                 v.extend_from_slice(s.as_bytes());
             }
             v.resize(min_len, 0);
-            db.set(key, Value::Str(Sso::from_vec(v)), true);
+            db.set(key, Value::Str(Sso::from_vec_raw(v)), true);
             true
         }
     }
@@ -89,6 +89,9 @@ fn setbit(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         }
         ctx.notify(b'$', "setbit", key);
         ctx.dirty(1);
+    } else if let Some(Value::Str(s)) = db.get_mut_untracked(key, now) {
+        // Redis unshares (and so makes raw) the string even when no bit changes.
+        s.set_raw();
     }
     ctx.out.int(old as i64);
     Ok(())
@@ -381,7 +384,11 @@ fn bitop(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             Op::Not => {}
         }
     }
-    db.set(dest, Value::Str(Sso::from_vec(res)), false);
+    if db.expires_len() > 0 {
+        // setKey's lookupKeyWrite: an expired destination expires first (its event).
+        db.get(dest, now);
+    }
+    db.set(dest, Value::Str(Sso::from_vec_raw(res)), false);
     ctx.notify(b'$', "set", dest);
     ctx.dirty(1);
     ctx.out.int(maxlen as i64);
@@ -633,6 +640,10 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: Args<'_>, ro_cmd: bool) -> CmdResul
     let db = &mut ctx.st.ks.dbs[ctx.client.db];
     let cur = read_str(db, key, now)?.map(|s| s.len());
     let grown = ensure_len(db, key, now, cur, (highest >> 3) as usize + 1);
+    if let Some(Value::Str(s)) = db.get_mut_untracked(key, now) {
+        // Redis unshares (makes raw) the string for any write operation, changed or not.
+        s.set_raw();
+    }
     ctx.out.array(ops.len());
     let mut changes = 0u64;
     for op in &ops {

@@ -34,6 +34,9 @@ fn quit(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
 
 fn select(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let idx = parse_i64(args.get(1)).map_err(|_| CmdError::err("value is not an integer or out of range"))?;
+    if ctx.shared.cluster.is_some() && idx != 0 {
+        return Err(CmdError::err("SELECT is not allowed in cluster mode"));
+    }
     if idx < 0 || idx as usize >= ctx.st.ks.dbs.len() {
         return Err(CmdError::DbIndexOutOfRange);
     }
@@ -126,7 +129,7 @@ fn hello(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     out.bulk_str("id");
     out.int(ctx.client.id as i64);
     out.bulk_str("mode");
-    out.bulk_str("standalone");
+    out.bulk_str(if ctx.shared.cluster.is_some() { "cluster" } else { "standalone" });
     out.bulk_str("role");
     out.bulk_str("master");
     out.bulk_str("modules");

@@ -346,9 +346,9 @@ fn section(ctx: &Ctx<'_>, sec: &str, o: &mut String) {
             line!(o, "current_eviction_exceeded_time:0");
             line!(o, "keyspace_hits:{}", ld(&stats.keyspace_hits));
             line!(o, "keyspace_misses:{}", ld(&stats.keyspace_misses));
-            line!(o, "pubsub_channels:0");
-            line!(o, "pubsub_patterns:0");
-            line!(o, "pubsubshard_channels:0");
+            line!(o, "pubsub_channels:{}", ctx.st.pubsub.num_channels());
+            line!(o, "pubsub_patterns:{}", ctx.st.pubsub.num_patterns());
+            line!(o, "pubsubshard_channels:{}", ctx.st.pubsub.num_shard_channels());
             line!(o, "latest_fork_usec:0");
             line!(o, "total_forks:0");
             line!(o, "migrate_cached_sockets:0");

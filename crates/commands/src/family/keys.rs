@@ -67,6 +67,13 @@ fn parse_db_index(arg: &[u8], not_int: CmdError, range: Option<CmdError>) -> Res
     Ok(v)
 }
 
+/// A keyspace event in database `db` rather than the client's (COPY ... DB, MOVE).
+fn notify_db(ctx: &mut Ctx<'_>, db: usize, class: u8, event: &str, key: &[u8]) {
+    let cur = std::mem::replace(&mut ctx.client.db, db);
+    ctx.notify(class, event, key);
+    ctx.client.db = cur;
+}
+
 // ---------------------------------------------------------------- DEL UNLINK EXISTS TYPE TOUCH
 
 fn del_generic(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
@@ -144,12 +151,17 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: Args<'_>, nx: bool) -> CmdResult {
         return Ok(());
     }
     let expire = db.expire_at(src);
-    if db.get(dst, now).is_some() && nx {
+    let dst_exists = db.get(dst, now).is_some();
+    if dst_exists && nx {
         ctx.out.int(0);
         return Ok(());
     }
     // the key exists (checked above); remove() signals src's watchers, set() dst's
     let Some(v) = db.remove(src) else { return Err(CmdError::NoSuchKey) };
+    if dst_exists {
+        // Redis deletes the destination, then adds the key anew ("new" event).
+        db.remove(dst);
+    }
     db.set(dst, v, false);
     if let Some(w) = expire {
         db.set_expire(dst, w);
@@ -219,12 +231,15 @@ fn copy(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         return Err(CmdError::err("COPY is not supported for this value type yet"));
     };
     let dst = &mut ctx.st.ks.dbs[dst_db];
-    // set() replaces the destination (REPLACE) and drops its old TTL
+    if dst_exists {
+        // REPLACE: Redis deletes the destination, then adds the copy anew ("new" event).
+        dst.remove(newkey);
+    }
     dst.set(newkey, copy, false);
     if let Some(w) = expire {
         dst.set_expire(newkey, w);
     }
-    ctx.notify(b'g', "copy_to", newkey);
+    notify_db(ctx, dst_db, b'g', "copy_to", newkey);
     ctx.dirty(1);
     ctx.out.int(1);
     Ok(())
@@ -262,7 +277,7 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         dst.set_expire(key, w);
     }
     ctx.notify(b'g', "move_from", key);
-    ctx.notify(b'g', "move_to", key);
+    notify_db(ctx, dst_db, b'g', "move_to", key);
     ctx.dirty(1);
     ctx.out.int(1);
     Ok(())
@@ -602,11 +617,12 @@ fn ttl_generic(ctx: &mut Ctx<'_>, args: Args<'_>, ms: bool, absolute: bool) -> C
         (true, None) => -1,
         (true, Some(w)) => {
             let t = if absolute { w as i64 } else { (w as i64).wrapping_sub(now as i64).max(0) };
-            // C's (ttl+500)/1000, wrapping like it for deadlines near i64::MAX
+            // C's (ttl+500)/1000: ttl is known non-negative there, so the compiled code
+            // divides unsigned and a deadline near i64::MAX does not go negative.
             if ms {
                 t
             } else {
-                t.wrapping_add(500) / 1000
+                ((t as u64).wrapping_add(500) / 1000) as i64
             }
         }
     };
@@ -982,6 +998,22 @@ mod tests {
         assert_eq!(crate::util::parse_scan_cursor(b"0x"), None);
         assert_eq!(crate::util::parse_scan_cursor(b"-"), None);
         assert_eq!(crate::util::parse_scan_cursor(b"abc"), None);
+    }
+
+    #[test]
+    fn created_keys_are_recorded_only_when_tracked() {
+        // The "new" keyspace event: Db::set records keys it creates while track_new is
+        // set; RENAME/COPY REPLACE remove an existing destination first so it counts.
+        let mut db = Db::new();
+        db.set(b"a", Value::str(b"v"), false);
+        assert!(db.created.is_empty());
+        db.track_new = true;
+        db.set(b"a", Value::str(b"w"), false);
+        assert!(db.created.is_empty());
+        db.set(b"b", Value::str(b"v"), false);
+        db.remove(b"a");
+        db.set(b"a", Value::str(b"v"), false);
+        assert_eq!(db.created, vec![b"b".to_vec(), b"a".to_vec()]);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use shoal_resp::{Args, ReplyBuf};
 
 /// The node limits from `list-max-listpack-size`.
 fn fill(ctx: &Ctx<'_>) -> ListFill {
-    ListFill::new(ctx.shared.config.read().get_i64("list-max-listpack-size"))
+    ListFill::new(ctx.shared.hot.list_max_listpack_size.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 /// Read lookup (`lookupKeyRead` + `checkType`): the list at `key` (None when absent),

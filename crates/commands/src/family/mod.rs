@@ -2,14 +2,17 @@
 
 pub mod bitops;
 pub mod blocking;
+pub mod cluster;
 pub mod config;
 pub mod connection;
+pub mod dump;
 pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod info;
 pub mod keys;
 pub mod list;
+pub mod migrate;
 pub mod pubsub;
 pub mod server;
 pub mod set;

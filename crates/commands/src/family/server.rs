@@ -473,6 +473,33 @@ fn client_reply(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 when client `id` was blocked on keys (it then
+/// replies as on a timeout, or with the UNBLOCKED error), else 0. As Redis 7.0.15 the
+/// reason is checked before the id.
+fn client_unblock(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
+    if args.len() > 4 {
+        return Err(subcommand_syntax_error(args));
+    }
+    let mut error = false;
+    if args.len() == 4 {
+        let r = args.get(3);
+        if eq_ic(r, "error") {
+            error = true;
+        } else if !eq_ic(r, "timeout") {
+            return Err(CmdError::err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+        }
+    }
+    let id = parse_i64(args.get(2))?;
+    let unblocked = id > 0 && crate::blocking::unblock_client(ctx.st, ctx.shared, id as u64, error);
+    if unblocked && error {
+        // The error reply counts as a failure of this command too (Redis marks the
+        // running command failed when the error count grew during its call).
+        ctx.st.cmd_stats.entry("client|unblock".to_string()).or_default().failed_calls += 1;
+    }
+    ctx.out.int(unblocked as i64);
+    Ok(())
+}
+
 fn client_getredir(ctx: &mut Ctx<'_>, _args: Args<'_>) -> CmdResult {
     ctx.out.int(-1);
     Ok(())
@@ -1620,6 +1647,16 @@ static CLIENT_SUBS: &[CommandDef] = &[
         "Resume processing of clients that were paused",
         "6.2.0",
         "O(N) Where N is the number of paused clients"
+    ),
+    sub!(
+        "unblock",
+        -3,
+        CLA,
+        "connection",
+        client_unblock,
+        "Unblock a client blocked in a blocking command from a different connection",
+        "5.0.0",
+        "O(log N) where N is the number of client connections"
     ),
     sub!("reply", 3, CL, "connection", client_reply, "Instruct the server whether to reply to commands", "3.2.0", "O(1)"),
     sub!("no-evict", 3, CLA, "connection", client_no_evict, "Set client eviction mode for the current connection", "7.0.0", "O(1)"),

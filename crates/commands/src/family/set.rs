@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 
 /// `set-max-intset-entries`.
 fn max_intset(ctx: &Ctx<'_>) -> usize {
-    ctx.shared.config.read().get_i64("set-max-intset-entries").max(0) as usize
+    ctx.shared.hot.set_max_intset_entries.load(Ordering::Relaxed).max(0) as usize
 }
 
 #[inline]
@@ -189,6 +189,13 @@ fn smove(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     } else {
         db.touch(src);
     }
+    // Redis's order: "srem" (and "del") on the source before the destination is created
+    // ("new") and gets "sadd".
+    ctx.notify(b's', "srem", src);
+    if src_emptied {
+        ctx.notify(b'g', "del", src);
+    }
+    let db = &mut ctx.st.ks.dbs[ctx.client.db];
     let added = if dst_exists {
         let added = write_lookup(db, dst, now)?.is_some_and(|s| s.add(ele, max));
         if added {
@@ -201,10 +208,6 @@ fn smove(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         db.set(dst, Value::Set(Box::new(s)), false);
         true
     };
-    ctx.notify(b's', "srem", src);
-    if src_emptied {
-        ctx.notify(b'g', "del", src);
-    }
     ctx.dirty(1);
     if added {
         ctx.dirty(1);
@@ -336,7 +339,13 @@ fn sinter_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, keys: std::ops::Range<usiz
 fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: SetValue, event: &str) {
     let n = result.len();
     if n > 0 {
-        ctx.db().set(dst, Value::Set(Box::new(result)), false);
+        let now = ctx.now();
+        let db = ctx.db();
+        if db.expires_len() > 0 {
+            // setKey's lookupKeyWrite: an expired destination expires first (its event).
+            db.get(dst, now);
+        }
+        db.set(dst, Value::Set(Box::new(result)), false);
         ctx.out.int(n as i64);
         ctx.notify(b's', event, dst);
         ctx.dirty(1);

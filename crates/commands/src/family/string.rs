@@ -384,7 +384,13 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: Args<'_>, nx: bool) -> CmdResult {
     let mut j = 1;
     while j < args.len() {
         let key = args.get(j);
-        ctx.db().set(key, Value::str(args.get(j + 1)), false);
+        let db = ctx.db();
+        if db.expires_len() > 0 {
+            // setKey's lookupKeyWrite: a key past its deadline expires first ("expired"
+            // event, then "new").
+            db.get(key, now);
+        }
+        db.set(key, Value::str(args.get(j + 1)), false);
         ctx.notify(b'$', "set", key);
         j += 2;
     }
@@ -464,7 +470,10 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let incr = ld::parse(args.get(2)).ok_or(CmdError::NotFloat)?;
     let sum = ld::add(value, incr).ok_or_else(|| CmdError::err("increment would produce NaN or Infinity"))?;
     let s = ld::fmt_human(sum);
-    db.set(key, Value::str(s.as_bytes()), true);
+    // Redis stores the result without trying the integer encoding ("embstr").
+    let mut v = shoal_keyspace::Sso::new(s.as_bytes());
+    v.set_noint();
+    db.set(key, Value::Str(v), true);
     ctx.notify(b'$', "incrbyfloat", key);
     ctx.dirty(1);
     ctx.out.bulk(s.as_bytes());
@@ -489,7 +498,7 @@ fn append(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
                 v.extend_from_slice(s.as_bytes());
             }
             v.extend_from_slice(add);
-            db.set(key, Value::Str(shoal_keyspace::Sso::from_vec(v)), true);
+            db.set(key, Value::Str(shoal_keyspace::Sso::from_vec_raw(v)), true);
             total
         }
         Some(_) => return Err(CmdError::WrongType),
@@ -593,7 +602,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             }
             v.resize(end, 0);
             v[offset..end].copy_from_slice(value);
-            db.set(key, Value::Str(shoal_keyspace::Sso::from_vec(v)), true);
+            db.set(key, Value::Str(shoal_keyspace::Sso::from_vec_raw(v)), true);
             end
         }
     };

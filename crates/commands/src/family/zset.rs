@@ -23,9 +23,9 @@ use std::sync::atomic::Ordering;
 
 /// The listpack thresholds from the configuration.
 fn limits(ctx: &Ctx<'_>) -> ZSetLimits {
-    let c = ctx.shared.config.read();
-    let entries = c.get_i64("zset-max-listpack-entries");
-    let value = c.get_i64("zset-max-listpack-value");
+    let h = &ctx.shared.hot;
+    let entries = h.zset_max_listpack_entries.load(std::sync::atomic::Ordering::Relaxed);
+    let value = h.zset_max_listpack_value.load(std::sync::atomic::Ordering::Relaxed);
     ZSetLimits { max_listpack_entries: entries.max(0) as usize, max_listpack_value: value.max(0) as usize }
 }
 
@@ -640,7 +640,7 @@ fn zrange_generic(
                 apply_limit(lo, hi, rev, offset, limit)
             }
             Spec::Lex(r) => {
-                let (lo, hi) = z.lex_bounds(r, rev);
+                let (lo, hi) = z.lex_walk_bounds(r, rev);
                 apply_limit(lo, hi, rev, offset, limit)
             }
         },
@@ -679,7 +679,13 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], items: Vec<(Vec<u8>, f64)>, maxel
     let maxlen = maxelelen.unwrap_or_else(|| items.iter().map(|(m, _)| m.len()).max().unwrap_or(0));
     let lp = n <= lim.max_listpack_entries && maxlen <= lim.max_listpack_value;
     let z = ZSetValue::from_sorted(&items, lp);
-    ctx.db().set(dst, Value::ZSet(Box::new(z)), false);
+    let now = ctx.now();
+    let db = ctx.db();
+    if db.expires_len() > 0 {
+        // setKey's lookupKeyWrite: an expired destination expires first (its event).
+        db.get(dst, now);
+    }
+    db.set(dst, Value::ZSet(Box::new(z)), false);
     ctx.out.int(n as i64);
     ctx.notify(b'z', event, dst);
     ctx.dirty(1);
@@ -736,7 +742,7 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, args: Args<'_>, rtype: RangeType) -> Cmd
     let (lo, hi) = match &spec {
         Spec::Rank(s, e) => rank_bounds(*s, *e, z.len(), false),
         Spec::Score(r) => z.score_bounds(r),
-        Spec::Lex(r) => z.lex_bounds(r, false),
+        Spec::Lex(r) => z.lex_walk_bounds(r, false),
     };
     let deleted = if lo < hi { get_mut_untracked(ctx, key).map_or(0, |z| z.remove_ranks(lo, hi)) } else { 0 };
     if deleted > 0 {
@@ -1584,6 +1590,17 @@ pub static COMMANDS: &[CommandDef] = &[
         ..CommandDef::new("zscan", -3, READONLY, (1, 1, 1), "sorted-set", zscan)
     },
 ];
+
+/// The zset listpack thresholds from the configuration (for geo.rs, whose stored
+/// results are zsets).
+pub fn zset_limits(ctx: &Ctx<'_>) -> ZSetLimits {
+    limits(ctx)
+}
+
+/// A double as Redis's `getDoubleFromObject` reads it (for geo.rs's coordinates and radii).
+pub fn parse_double_strict(b: &[u8]) -> Option<f64> {
+    parse_double_arg(b)
+}
 
 #[cfg(test)]
 mod tests {

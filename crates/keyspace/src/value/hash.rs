@@ -567,6 +567,18 @@ impl HashValue {
         }
     }
 
+    /// A hash in the listpack encoding holding `pairs` in order, whatever their sizes
+    /// (RDB loading keeps a listpack as it came, as Redis does). The caller makes sure
+    /// the fields are distinct.
+    pub fn from_listpack_pairs<'a>(pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>) -> HashValue {
+        let mut v = Vec::new();
+        for (f, val) in pairs {
+            put_entry(&mut v, f);
+            put_entry(&mut v, val);
+        }
+        HashValue::Listpack(v.into_boxed_slice())
+    }
+
     /// Converts to the hashtable encoding (a no-op when already converted).
     pub fn convert_to_table(&mut self) {
         if let HashValue::Listpack(lp) = self {

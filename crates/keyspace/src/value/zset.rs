@@ -1064,6 +1064,38 @@ impl ZSetValue {
         }
     }
 
+    /// The ranks a lex range *walk* covers, as Redis's ZRANGE BYLEX and ZREMRANGEBYLEX
+    /// walk a skiplist: forward from the first member >= min while members are <= max,
+    /// or (rev) backward from the last member <= max while members are >= min. Equal to
+    /// [`ZSetValue::lex_bounds`] when all scores are equal (the documented use); when
+    /// they are not, Redis's result is defined by that walk, and so is this one.
+    pub fn lex_walk_bounds(&self, r: &LexRange<'_>, rev: bool) -> (usize, usize) {
+        let ZSetValue::Skiplist(z) = self else { return self.lex_bounds(r, rev) };
+        if r.is_empty() || z.len == 0 || !r.gte_min(z.get(z.tail).0) || !r.lte_max(z.get(z.first()).0) {
+            // Redis's zslIsInLexRange looks at the two ends only.
+            return (0, 0);
+        }
+        if !rev {
+            let lo = z.count_while(|m, _| !r.gte_min(m));
+            let mut x = z.by_rank(lo + 1);
+            let mut hi = lo;
+            while x != NIL && r.lte_max(z.get(x).0) {
+                hi += 1;
+                x = z.next(x);
+            }
+            (lo, hi)
+        } else {
+            let hi = z.count_while(|m, _| r.lte_max(m));
+            let mut x = z.by_rank(hi);
+            let mut lo = hi;
+            while x != NIL && lo > 0 && r.gte_min(z.get(x).0) {
+                lo -= 1;
+                x = z.prev(x);
+            }
+            (lo, hi)
+        }
+    }
+
     /// Calls `f` on the members of ranks `[lo, hi)`, in order or (when `rev`) from
     /// `hi - 1` down to `lo`.
     pub fn walk<'a>(&'a self, lo: usize, hi: usize, rev: bool, mut f: impl FnMut(&'a [u8], f64)) {

@@ -1,0 +1,5 @@
+//! Family: migrate (being written).
+
+use crate::table::CommandDef;
+
+pub static COMMANDS: &[CommandDef] = &[];
