@@ -633,11 +633,27 @@ impl ClusterState {
         self.finish(now)
     }
 
-    /// PUBLISH / SPUBLISH propagation (clusterPropagatePublish: broadcast to all nodes).
+    /// PUBLISH propagation (clusterPropagatePublish: broadcast to all nodes) and SPUBLISH
+    /// (clusterPropagatePublishShard: only to the nodes of this node's shard, i.e. its
+    /// master and that master's replicas).
     pub fn publish(&mut self, channel: &[u8], message: &[u8], shard: bool, now: u64) -> Vec<Output> {
         let t = if shard { wire::TYPE_PUBLISHSHARD } else { wire::TYPE_PUBLISH };
         let hdr = self.build_header(t);
-        self.broadcast(Message { hdr, body: Body::Publish { channel: channel.to_vec(), message: message.to_vec() } });
+        let msg = Message { hdr, body: Body::Publish { channel: channel.to_vec(), message: message.to_vec() } };
+        if shard {
+            let me = self.me();
+            let master = if me.is_slave() && me.replicaof != NONE { me.replicaof } else { self.myself };
+            let targets: Vec<LinkId> = self
+                .nodes()
+                .filter(|(i, n)| *i != self.myself && n.flags & flags::HANDSHAKE == 0 && (*i == master || n.replicaof == master))
+                .filter_map(|(_, n)| n.link)
+                .collect();
+            for l in targets {
+                self.out.push(Output::Send { link: l, msg: msg.clone() });
+            }
+        } else {
+            self.broadcast(msg);
+        }
         self.finish(now)
     }
 

@@ -495,11 +495,32 @@ impl<'a> Ctx<'a> {
             s.keyspace_misses.fetch_add(1, Ordering::Relaxed);
         }
     }
+    /// A read miss on `key` (Redis's `lookupKeyRead` finding nothing): counts it, and
+    /// emits "keymiss" (class m) when that class is enabled.
+    pub fn miss(&mut self, key: &[u8]) {
+        self.hit(false);
+        if self.shared.notify_flags.load(Ordering::Relaxed) & (1 << 11) != 0 {
+            self.notify(b'm', "keymiss", key);
+        }
+    }
+    /// [`Ctx::hit`] or [`Ctx::miss`].
+    pub fn hit_or_miss(&mut self, found: bool, key: &[u8]) {
+        if found {
+            self.hit(true);
+        } else {
+            self.miss(key);
+        }
+    }
     /// A read lookup as Redis's `lookupKeyRead`: lazy expiry, and a keyspace hit or miss
     /// counted. Returns the value with the reply buffer (disjoint borrows), so a family's
     /// typed `read` only has to check the type.
     pub fn read_value(&mut self, key: &[u8]) -> (Option<&Value>, &mut ReplyBuf) {
         let now = self.st.ks.now_ms;
+        if self.shared.notify_flags.load(Ordering::Relaxed) & (1 << 11) != 0 && !self.st.ks.dbs[self.client.db].contains(key, now) {
+            // "keymiss" (class m), emitted by Redis's lookupKeyRead on a miss; only
+            // looked for when that class is enabled.
+            self.notify(b'm', "keymiss", key);
+        }
         let v = self.st.ks.dbs[self.client.db].get(key, now);
         let stats = &self.shared.stats;
         if v.is_some() {

@@ -108,3 +108,117 @@ pub fn parse_scan_opts(args: shoal_resp::Args<'_>, from: usize) -> Result<(i64, 
     }
     Ok((count, pat))
 }
+
+/// Redis's `pqsort` (pqsort.c: NetBSD's qsort by Bentley & McIlroy, recursing only into
+/// partitions that overlap the element range `[lrange, rrange]`), ported operation by
+/// operation so that equal elements end up where Redis puts them (SORT ... BY ... LIMIT,
+/// GEOSEARCH ... COUNT). As in redis-server 7.0.15's copy, there is no switch to
+/// insertion sort after a partition pass without swaps (older Redis had one; it made the
+/// sort quadratic on some inputs).
+pub fn pqsort<T>(v: &mut [T], lrange: isize, rrange: isize, cmp: &impl Fn(&T, &T) -> std::cmp::Ordering) {
+    pqsort_rec(v, 0, v.len(), lrange, rrange, cmp);
+}
+
+fn pqsort_rec<T>(v: &mut [T], mut a: usize, mut n: usize, lrange: isize, rrange: isize, cmp: &impl Fn(&T, &T) -> std::cmp::Ordering) {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let med3 = |v: &[T], a: usize, b: usize, c: usize| -> usize {
+        if cmp(&v[a], &v[b]) == Less {
+            if cmp(&v[b], &v[c]) == Less {
+                b
+            } else if cmp(&v[a], &v[c]) == Less {
+                c
+            } else {
+                a
+            }
+        } else if cmp(&v[b], &v[c]) == Greater {
+            b
+        } else if cmp(&v[a], &v[c]) == Less {
+            a
+        } else {
+            c
+        }
+    };
+    let vecswap = |v: &mut [T], x: usize, y: usize, k: usize| {
+        for i in 0..k {
+            v.swap(x + i, y + i);
+        }
+    };
+    // Redis skips a partition [lo, lo + r) lying wholly outside [lrange, rrange].
+    let overlaps = |lo: usize, r: usize| !(rrange < lo as isize || lrange >= (lo + r) as isize);
+    loop {
+        if n < 7 {
+            for pm in a + 1..a + n {
+                let mut pl = pm;
+                while pl > a && cmp(&v[pl - 1], &v[pl]) == Greater {
+                    v.swap(pl, pl - 1);
+                    pl -= 1;
+                }
+            }
+            return;
+        }
+        let mut pm = a + n / 2;
+        if n > 7 {
+            let mut pl = a;
+            let mut pn = a + n - 1;
+            if n > 40 {
+                let d = n / 8;
+                pl = med3(v, pl, pl + d, pl + 2 * d);
+                pm = med3(v, pm - d, pm, pm + d);
+                pn = med3(v, pn - 2 * d, pn - d, pn);
+            }
+            pm = med3(v, pl, pm, pn);
+        }
+        v.swap(a, pm);
+        let (mut pa, mut pb) = (a + 1, a + 1);
+        // pc/pd may step below `a + 1` (to `a`), never below `a`.
+        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
+        loop {
+            while pb <= pc {
+                let r = cmp(&v[pb], &v[a]);
+                if r == Greater {
+                    break;
+                }
+                if r == Equal {
+                    v.swap(pa, pb);
+                    pa += 1;
+                }
+                pb += 1;
+            }
+            while pb <= pc {
+                let r = cmp(&v[pc], &v[a]);
+                if r == Less {
+                    break;
+                }
+                if r == Equal {
+                    v.swap(pc, pd);
+                    pd -= 1;
+                }
+                pc -= 1;
+            }
+            if pb > pc {
+                break;
+            }
+            v.swap(pb, pc);
+            pb += 1;
+            pc -= 1;
+        }
+        let pn = a + n;
+        let r = (pa - a).min(pb - pa);
+        vecswap(v, a, pb - r, r);
+        let r = (pd - pc).min(pn - pd - 1);
+        vecswap(v, pb, pn - r, r);
+        let r = pb - pa;
+        if r > 1 && overlaps(a, r) {
+            pqsort_rec(v, a, r, lrange, rrange, cmp);
+        }
+        let r = pd - pc;
+        if r > 1 {
+            a = pn - r;
+            n = r;
+            if overlaps(a, r) {
+                continue;
+            }
+        }
+        return;
+    }
+}

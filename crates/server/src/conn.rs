@@ -321,6 +321,7 @@ async fn run(srv: &Server, stream: &mut TcpStream, client: &mut Client) {
                     }
                     Some(Action::Shutdown { .. }) => {
                         srv.shared.shutdown.store(true, Ordering::Release);
+                        srv.shutdown_requested.notify_one();
                         close = true;
                         break;
                     }

@@ -21,6 +21,9 @@ use std::time::Duration;
 pub struct Server {
     pub shared: Shared,
     pub state: Mutex<State>,
+    /// Woken when SHUTDOWN was accepted (`shared.shutdown` is set first), so the main
+    /// loop needs no polling timer.
+    pub shutdown_requested: tokio::sync::Notify,
 }
 
 fn resolve_bind(addr: &str, port: u16) -> (String, bool) {
@@ -162,7 +165,7 @@ pub fn run(argv: &[String], allocated_bytes: fn() -> usize) -> i32 {
             }
         }
     }
-    let server = Arc::new(Server { shared, state: Mutex::new(State::new(databases)) });
+    let server = Arc::new(Server { shared, state: Mutex::new(State::new(databases)), shutdown_requested: tokio::sync::Notify::new() });
     config::set_loglevel_hook(crate::log::set_level);
     config::apply_hot(&server.shared.config.read(), &server.shared);
     if server.shared.cluster.is_some() {
@@ -232,7 +235,7 @@ pub fn run(argv: &[String], allocated_bytes: fn() -> usize) -> i32 {
             tokio::select! {
                 _ = term.recv() => { warning!("Received SIGTERM scheduling shutdown..."); break; }
                 _ = int.recv() => { warning!("Received SIGINT scheduling shutdown..."); break; }
-                _ = tokio::time::sleep(Duration::from_millis(20)) => {
+                _ = server.shutdown_requested.notified() => {
                     if server.shared.shutdown.load(Ordering::Acquire) { break; }
                 }
             }

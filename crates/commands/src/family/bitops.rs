@@ -104,7 +104,7 @@ fn getbit(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let db = &mut ctx.st.ks.dbs[ctx.client.db];
     let bit = match read_str(db, args.get(1), now)? {
         None => {
-            ctx.hit(false);
+            ctx.miss(args.get(1));
             0
         }
         Some(s) => {
@@ -162,7 +162,7 @@ fn bitcount(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let now = ctx.now();
     let db = &mut ctx.st.ks.dbs[ctx.client.db];
     let Some(p) = read_str(db, args.get(1), now)? else {
-        ctx.hit(false);
+        ctx.miss(args.get(1));
         ctx.out.int(0);
         return Ok(());
     };
@@ -231,7 +231,7 @@ fn bitpos(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let now = ctx.now();
     let db = &mut ctx.st.ks.dbs[ctx.client.db];
     let Some(p) = read_str(db, args.get(1), now)? else {
-        ctx.hit(false);
+        ctx.miss(args.get(1));
         ctx.out.int(if bit == 1 { -1 } else { 0 });
         return Ok(());
     };

@@ -471,118 +471,6 @@ fn cmp_dist(a: &Point<'_>, b: &Point<'_>, desc: bool) -> i32 {
     }
 }
 
-/// Redis's `pqsort` (NetBSD's qsort, Bentley & McIlroy, that only recurses into
-/// partitions overlapping `[lrange, rrange]`), on element indexes, so that ties come
-/// out in the same order as Redis's. As Redis 7.0's copy, it has no switch to
-/// insertion sort after a partition without swaps.
-fn pqsort<T: Copy>(v: &mut [T], cmp: &impl Fn(&T, &T) -> i32, lrange: usize, rrange: usize) {
-    pqsort_rec(v, 0, v.len(), cmp, lrange, rrange);
-}
-
-fn pqsort_rec<T: Copy>(v: &mut [T], mut a: usize, mut n: usize, cmp: &impl Fn(&T, &T) -> i32, lrange: usize, rrange: usize) {
-    let med3 = |v: &[T], a: usize, b: usize, c: usize| -> usize {
-        if cmp(&v[a], &v[b]) < 0 {
-            if cmp(&v[b], &v[c]) < 0 {
-                b
-            } else if cmp(&v[a], &v[c]) < 0 {
-                c
-            } else {
-                a
-            }
-        } else if cmp(&v[b], &v[c]) > 0 {
-            b
-        } else if cmp(&v[a], &v[c]) < 0 {
-            a
-        } else {
-            c
-        }
-    };
-    let insertion = |v: &mut [T], a: usize, n: usize| {
-        for pm in a + 1..a + n {
-            let mut pl = pm;
-            while pl > a && cmp(&v[pl - 1], &v[pl]) > 0 {
-                v.swap(pl, pl - 1);
-                pl -= 1;
-            }
-        }
-    };
-    let vecswap = |v: &mut [T], x: usize, y: usize, k: usize| {
-        for i in 0..k {
-            v.swap(x + i, y + i);
-        }
-    };
-    loop {
-        if n < 7 {
-            insertion(v, a, n);
-            return;
-        }
-        let mut pm = a + n / 2;
-        if n > 7 {
-            let mut pl = a;
-            let mut pn = a + n - 1;
-            if n > 40 {
-                let d = n / 8;
-                pl = med3(v, pl, pl + d, pl + 2 * d);
-                pm = med3(v, pm - d, pm, pm + d);
-                pn = med3(v, pn - 2 * d, pn - d, pn);
-            }
-            pm = med3(v, pl, pm, pn);
-        }
-        v.swap(a, pm);
-        let (mut pa, mut pb) = (a + 1, a + 1);
-        // pc/pd may step below `a + 1` (to `a`), never below `a`.
-        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
-        loop {
-            while pb <= pc {
-                let r = cmp(&v[pb], &v[a]);
-                if r > 0 {
-                    break;
-                }
-                if r == 0 {
-                    v.swap(pa, pb);
-                    pa += 1;
-                }
-                pb += 1;
-            }
-            while pb <= pc {
-                let r = cmp(&v[pc], &v[a]);
-                if r < 0 {
-                    break;
-                }
-                if r == 0 {
-                    v.swap(pc, pd);
-                    pd -= 1;
-                }
-                pc -= 1;
-            }
-            if pb > pc {
-                break;
-            }
-            v.swap(pb, pc);
-            pb += 1;
-            pc -= 1;
-        }
-        let pn = a + n;
-        let r = (pa - a).min(pb - pa);
-        vecswap(v, a, pb - r, r);
-        let r = (pd - pc).min(pn - pd - 1);
-        vecswap(v, pb, pn - r, r);
-        let r = pb - pa;
-        if r > 1 && !(rrange < a || lrange >= a + r) {
-            pqsort_rec(v, a, r, cmp, lrange, rrange);
-        }
-        let r = pd - pc;
-        if r > 1 {
-            a = pn - r;
-            n = r;
-            if !(rrange < a || lrange >= a + r) {
-                continue;
-            }
-        }
-        return;
-    }
-}
-
 // ----------------------------------------------------------------------------------
 // Argument helpers
 
@@ -1052,7 +940,7 @@ fn georadius_generic(ctx: &mut Ctx<'_>, args: Args<'_>, src_idx: usize, flags: u
             // glibc's qsort is a stable merge sort for arrays like these.
             ga.sort_by(|a, b| cmp_dist(a, b, desc).cmp(&0));
         } else {
-            pqsort(&mut ga, &|a: &Point<'_>, b: &Point<'_>| cmp_dist(a, b, desc), 0, returned - 1);
+            crate::util::pqsort(&mut ga, 0, returned as isize - 1, &|a: &Point<'_>, b: &Point<'_>| cmp_dist(a, b, desc).cmp(&0));
         }
     }
 
@@ -1311,7 +1199,7 @@ mod tests {
             let mut sorted = v.clone();
             sorted.sort();
             let k = n.div_ceil(3);
-            pqsort(&mut v, &|a: &u32, b: &u32| (*a as i32) - (*b as i32), 0, k - 1);
+            crate::util::pqsort(&mut v, 0, k as isize - 1, &|a: &u32, b: &u32| a.cmp(b));
             assert_eq!(&v[..k], &sorted[..k], "n={n}");
         }
     }

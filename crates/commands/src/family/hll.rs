@@ -667,12 +667,17 @@ fn pfadd(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 fn merge_sources(ctx: &mut Ctx<'_>, args: &Args<'_>, max: &mut [u8]) -> Result<bool, CmdError> {
     let now = ctx.now();
     let stats = &ctx.shared.stats;
+    let want_keymiss = ctx.shared.notify_flags.load(std::sync::atomic::Ordering::Relaxed) & (1 << 11) != 0;
+    let mut missed = Vec::new();
     let db = &mut ctx.st.ks.dbs[ctx.client.db];
     let mut use_dense = false;
     for j in 1..args.len() {
         match db.get(args.get(j), now) {
             None => {
                 stats.keyspace_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if want_keymiss {
+                    missed.push(j);
+                }
             }
             Some(v) => {
                 stats.keyspace_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -689,6 +694,9 @@ fn merge_sources(ctx: &mut Ctx<'_>, args: &Args<'_>, max: &mut [u8]) -> Result<b
                 }
             }
         }
+    }
+    for j in missed {
+        ctx.notify(b'm', "keymiss", args.get(j));
     }
     Ok(use_dense)
 }
@@ -711,7 +719,7 @@ fn pfcount(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let db = &mut ctx.st.ks.dbs[ctx.client.db];
     let (card, recomputed) = match db.get_mut_untracked(key, now) {
         None => {
-            stats.keyspace_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            ctx.miss(key);
             ctx.out.int(0);
             return Ok(());
         }

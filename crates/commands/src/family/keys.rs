@@ -107,7 +107,7 @@ fn count_existing(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let mut n = 0i64;
     for key in args.iter().skip(1) {
         let hit = cur_db(ctx).get(key, now).is_some();
-        ctx.hit(hit);
+        ctx.hit_or_miss(hit, key);
         n += hit as i64;
     }
     ctx.out.int(n);
@@ -128,7 +128,7 @@ fn touch(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
 fn type_cmd(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let now = ctx.now();
     let t = cur_db(ctx).get(args.get(1), now).map(|v| v.type_name());
-    ctx.hit(t.is_some());
+    ctx.hit_or_miss(t.is_some(), args.get(1));
     ctx.out.simple(t.unwrap_or("none"));
     Ok(())
 }
@@ -215,7 +215,7 @@ fn copy(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     }
     let now = ctx.now();
     let found = ctx.st.ks.dbs[src_db].get(key, now).is_some();
-    ctx.hit(found);
+    ctx.hit_or_miss(found, key);
     if !found {
         ctx.out.int(0);
         return Ok(());
@@ -611,7 +611,7 @@ fn ttl_generic(ctx: &mut Ctx<'_>, args: Args<'_>, ms: bool, absolute: bool) -> C
     let db = cur_db(ctx);
     let exists = db.get(key, now).is_some();
     let expire = if exists { db.expire_at(key) } else { None };
-    ctx.hit(exists);
+    ctx.hit_or_miss(exists, key);
     let reply = match (exists, expire) {
         (false, _) => -2,
         (true, None) => -1,

@@ -325,135 +325,6 @@ impl Sorter<'_> {
     }
 }
 
-/// Redis's `pqsort` (NetBSD's qsort, Bentley & McIlroy, that skips the partitions lying
-/// wholly outside `[lrange, rrange]`), ported operation by operation so that equal
-/// elements end up where Redis puts them.
-fn pqsort<T>(v: &mut [T], lrange: isize, rrange: isize, cmp: &impl Fn(&T, &T) -> Ordering) {
-    pqsort_rec(v, 0, v.len(), lrange, rrange, cmp);
-}
-
-fn med3<T>(v: &[T], a: usize, b: usize, c: usize, cmp: &impl Fn(&T, &T) -> Ordering) -> usize {
-    if cmp(&v[a], &v[b]) == Ordering::Less {
-        if cmp(&v[b], &v[c]) == Ordering::Less {
-            b
-        } else if cmp(&v[a], &v[c]) == Ordering::Less {
-            c
-        } else {
-            a
-        }
-    } else if cmp(&v[b], &v[c]) == Ordering::Greater {
-        b
-    } else if cmp(&v[a], &v[c]) == Ordering::Less {
-        a
-    } else {
-        c
-    }
-}
-
-fn insertion<T>(v: &mut [T], lo: usize, n: usize, cmp: &impl Fn(&T, &T) -> Ordering) {
-    for pm in lo + 1..lo + n {
-        let mut pl = pm;
-        while pl > lo && cmp(&v[pl - 1], &v[pl]) == Ordering::Greater {
-            v.swap(pl, pl - 1);
-            pl -= 1;
-        }
-    }
-}
-
-fn vecswap<T>(v: &mut [T], a: usize, b: usize, n: usize) {
-    for i in 0..n {
-        v.swap(a + i, b + i);
-    }
-}
-
-fn outside(lrange: isize, rrange: isize, lo: usize, r: usize) -> bool {
-    let l = lo as isize;
-    let h = (lo + r) as isize - 1;
-    (lrange < l && rrange < l) || (lrange > h && rrange > h)
-}
-
-fn pqsort_rec<T>(v: &mut [T], mut lo: usize, mut n: usize, lrange: isize, rrange: isize, cmp: &impl Fn(&T, &T) -> Ordering) {
-    loop {
-        let mut swap_cnt = false;
-        if n < 7 {
-            insertion(v, lo, n, cmp);
-            return;
-        }
-        let mut pm = lo + n / 2;
-        if n > 7 {
-            let mut pl = lo;
-            let mut pn = lo + n - 1;
-            if n > 40 {
-                let d = n / 8;
-                pl = med3(v, pl, pl + d, pl + 2 * d, cmp);
-                pm = med3(v, pm - d, pm, pm + d, cmp);
-                pn = med3(v, pn - 2 * d, pn - d, pn, cmp);
-            }
-            pm = med3(v, pl, pm, pn, cmp);
-        }
-        v.swap(lo, pm);
-        let mut pa = lo + 1;
-        let mut pb = pa;
-        let mut pc = lo + n - 1;
-        let mut pd = pc;
-        loop {
-            while pb <= pc {
-                let r = cmp(&v[pb], &v[lo]);
-                if r == Ordering::Greater {
-                    break;
-                }
-                if r == Ordering::Equal {
-                    swap_cnt = true;
-                    v.swap(pa, pb);
-                    pa += 1;
-                }
-                pb += 1;
-            }
-            while pb <= pc {
-                let r = cmp(&v[pc], &v[lo]);
-                if r == Ordering::Less {
-                    break;
-                }
-                if r == Ordering::Equal {
-                    swap_cnt = true;
-                    v.swap(pc, pd);
-                    pd -= 1;
-                }
-                pc -= 1;
-            }
-            if pb > pc {
-                break;
-            }
-            v.swap(pb, pc);
-            swap_cnt = true;
-            pb += 1;
-            pc -= 1;
-        }
-        if !swap_cnt {
-            insertion(v, lo, n, cmp);
-            return;
-        }
-        let pn = lo + n;
-        let r = (pa - lo).min(pb - pa);
-        vecswap(v, lo, pb - r, r);
-        let r = (pd - pc).min(pn - pd - 1);
-        vecswap(v, pb, pn - r, r);
-        let r = pb - pa;
-        if r > 1 && !outside(lrange, rrange, lo, r) {
-            pqsort_rec(v, lo, r, lrange, rrange, cmp);
-        }
-        let r = pd - pc;
-        if r > 1 {
-            lo = pn - r;
-            n = r;
-            if !outside(lrange, rrange, lo, r) {
-                continue;
-            }
-        }
-        return;
-    }
-}
-
 /// COMMAND GETKEYS for SORT (`sortGetKeys`): the sorted key, and the last STORE key.
 fn sort_keys(args: Args<'_>) -> Vec<usize> {
     let mut keys = vec![1];
@@ -557,6 +428,10 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: Args<'_>, readonly: bool) -> CmdResult 
             }
         }
     };
+    if kind.is_none() && ctx.shared.notify_flags.load(AtomicOrdering::Relaxed) & (1 << 11) != 0 {
+        ctx.notify(b'm', "keymiss", key);
+    }
+    let db = &mut ctx.st.ks.dbs[ctx.client.db];
     if dontsort && matches!(kind, Some(Kind::Set)) && storekey.is_some() {
         dontsort = false;
         alpha = true;
@@ -669,7 +544,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: Args<'_>, readonly: bool) -> CmdResult 
         let sorter = Sorter { buf: &buf, cbuf: &cbuf, desc, alpha, bypattern: by_pat.is_some(), store: storekey.is_some() };
         let cmp = |a: &Item, b: &Item| sorter.cmp(a, b);
         if by_pat.is_some() && (start != 0 || end != items.len() as i64 - 1) {
-            pqsort(&mut items, start as isize, end as isize, &cmp);
+            crate::util::pqsort(&mut items, start as isize, end as isize, &cmp);
         } else {
             items.sort_by(cmp);
         }
@@ -812,9 +687,9 @@ mod tests {
                 continue;
             }
             let (l, r) = (n / 3, (n / 2).max(n / 3));
-            pqsort(&mut v, l as isize, r as isize, &|a: &u32, b: &u32| a.cmp(b));
+            crate::util::pqsort(&mut v, l as isize, r as isize, &|a: &u32, b: &u32| a.cmp(b));
             assert_eq!(&v[l..=r], &sorted[l..=r], "n={n}");
-            pqsort(&mut v, 0, n as isize - 1, &|a: &u32, b: &u32| a.cmp(b));
+            crate::util::pqsort(&mut v, 0, n as isize - 1, &|a: &u32, b: &u32| a.cmp(b));
             assert_eq!(v, sorted);
         }
     }

@@ -60,7 +60,7 @@ fn get(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     match db.get(args.get(1), now) {
         None => {
             ctx.out.null();
-            ctx.hit(false);
+            ctx.miss(args.get(1));
         }
         Some(Value::Str(s)) => {
             ctx.out.bulk(s.as_bytes());
@@ -207,7 +207,7 @@ fn set_generic(
         }
     };
     if want_get {
-        ctx.hit(found);
+        ctx.hit_or_miss(found, key);
     }
     if (flags & F_NX != 0 && found) || (flags & F_XX != 0 && !found) {
         if !want_get {
@@ -270,7 +270,7 @@ fn get_generic(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<bool, CmdError> {
         }
         Some(_) => return Err(CmdError::WrongType),
     };
-    ctx.hit(found);
+    ctx.hit_or_miss(found, key);
     Ok(found)
 }
 
@@ -302,7 +302,7 @@ fn getex(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     match db.get(key, now) {
         None => {
             ctx.out.null();
-            ctx.hit(false);
+            ctx.miss(key);
             return Ok(());
         }
         Some(Value::Str(_)) => {}
@@ -513,7 +513,7 @@ fn strlen(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let now = ctx.now();
     let n = match ctx.st.ks.dbs[ctx.client.db].get(args.get(1), now) {
         None => {
-            ctx.hit(false);
+            ctx.miss(args.get(1));
             0
         }
         Some(Value::Str(s)) => {
@@ -536,7 +536,7 @@ fn getrange(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let s = match db.get(args.get(1), now) {
         None => {
             ctx.out.bulk(b"");
-            ctx.hit(false);
+            ctx.miss(args.get(1));
             return Ok(());
         }
         Some(Value::Str(s)) => s.as_bytes(),

@@ -1148,7 +1148,7 @@ fn zsetop_generic(ctx: &mut Ctx<'_>, args: Args<'_>, dst: Option<&[u8]>, numkeys
     let now = ctx.now();
     for i in first..first + setnum {
         let t = ctx.st.ks.dbs[ctx.client.db].get(args.get(i), now).map(|v| matches!(v, Value::ZSet(_) | Value::Set(_)));
-        ctx.hit(t.is_some());
+        ctx.hit_or_miss(t.is_some(), args.get(i));
         if t == Some(false) {
             return Err(CmdError::WrongType);
         }

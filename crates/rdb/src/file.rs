@@ -1,0 +1,1 @@
+//! RDB files (`REDIS0010` header, AUX fields, databases, CRC64 trailer).
