@@ -1291,10 +1291,9 @@ fn xclaim(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         g.last_id = last_id;
         propagate_last_id = true;
     }
-    let created = touch_consumer(&mut g, cname, now as u64);
-    if created {
-        dirty += 1;
-    }
+    // As Redis 7.0, the consumer is looked up (and created) only when an entry is claimed.
+    let mut created = false;
+    let mut touched = false;
     let pos = out.begin_deferred();
     let mut n = 0usize;
     for id in ids {
@@ -1309,6 +1308,10 @@ fn xclaim(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         }
         let mut fresh = false;
         if force && !has {
+            if !touched {
+                touched = true;
+                created = touch_consumer(&mut g, cname, now as u64);
+            }
             g.pel.insert(id, Nack { delivery_time: now as u64, delivery_count: 1, consumer: cname.into() });
             if let Some(c) = g.consumers.get_mut(cname) {
                 c.pel.insert(id);
@@ -1323,6 +1326,10 @@ fn xclaim(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
             if now - (nack.delivery_time as i64) < minidle {
                 continue;
             }
+        }
+        if !touched {
+            touched = true;
+            created = touch_consumer(&mut g, cname, now as u64);
         }
         claim_to(&mut g, id, cname);
         let nack = g.pel.get_mut(&id).expect("nack");
@@ -1342,6 +1349,9 @@ fn xclaim(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         dirty += 1;
     }
     if propagate_last_id {
+        dirty += 1;
+    }
+    if created {
         dirty += 1;
     }
     out.end_deferred(pos, b'*', n);
@@ -1390,8 +1400,10 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
     let (s, out) = write_stream_out(ctx, key)?;
     let s = s.expect("stream");
     let (gkey, mut g) = s.groups.remove_entry(gname).expect("group");
-    let created = touch_consumer(&mut g, cname, now);
-    let mut dirty = if created { 1u64 } else { 0 };
+    // As Redis 7.0, the consumer is looked up (and created) only when an entry is claimed.
+    let mut created = false;
+    let mut touched = false;
+    let mut dirty = 0u64;
     let mut attempts = count.saturating_mul(10);
     out.array(3);
     let mut body = ReplyBuf::new(out.resp3);
@@ -1431,6 +1443,11 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         let nack = &g.pel[&id];
         if minidle != 0 && (now as i64 - nack.delivery_time as i64) < minidle {
             continue;
+        }
+        if !touched {
+            touched = true;
+            created = touch_consumer(&mut g, cname, now);
+            dirty += created as u64;
         }
         claim_to(&mut g, id, cname);
         let nack = g.pel.get_mut(&id).expect("nack");
