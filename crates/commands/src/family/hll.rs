@@ -169,6 +169,62 @@ fn val_value(op: u8) -> u8 {
 fn val_len(op: u8) -> usize {
     (op & 0x3) as usize + 1
 }
+/// One opcode of the sparse representation, as decoded by [`sparse_ops`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SparseOp {
+    /// ZERO: `len` registers at 0 (one byte).
+    Zero(usize),
+    /// XZERO: `len` registers at 0 (two bytes).
+    XZero(usize),
+    /// VAL: `len` registers at `value`.
+    Val { value: u8, len: usize },
+}
+
+impl SparseOp {
+    /// Registers covered, and their value.
+    #[inline]
+    fn run(self) -> (usize, u8) {
+        match self {
+            SparseOp::Zero(n) | SparseOp::XZero(n) => (n, 0),
+            SparseOp::Val { value, len } => (len, value),
+        }
+    }
+}
+
+/// The opcodes of sparse register data (the bytes after the header), in order: the one
+/// walk behind sparse-to-dense, merge, the histogram and PFDEBUG DECODE.
+fn sparse_ops(s: &[u8]) -> impl Iterator<Item = SparseOp> + '_ {
+    let mut p = 0usize;
+    std::iter::from_fn(move || {
+        let op = *s.get(p)?;
+        Some(if is_zero(op) {
+            p += 1;
+            SparseOp::Zero(zero_len(op))
+        } else if is_xzero(op) {
+            let n = xzero_len(s, p);
+            p += 2;
+            SparseOp::XZero(n)
+        } else {
+            p += 1;
+            SparseOp::Val { value: val_value(op), len: val_len(op) }
+        })
+    })
+}
+
+/// PFDEBUG DECODE's text for sparse register data ("z:N Z:N v:V,N ...").
+fn decode_sparse(s: &[u8]) -> String {
+    let mut out = String::new();
+    for op in sparse_ops(s) {
+        match op {
+            SparseOp::Zero(n) => out.push_str(&format!("z:{n} ")),
+            SparseOp::XZero(n) => out.push_str(&format!("Z:{n} ")),
+            SparseOp::Val { value, len } => out.push_str(&format!("v:{value},{len} ")),
+        }
+    }
+    out.truncate(out.trim_end_matches(' ').len());
+    out
+}
+
 #[inline]
 fn val_op(val: u8, len: usize) -> u8 {
     (((val - 1) << 2) | (len as u8 - 1)) | 0x80
@@ -210,27 +266,17 @@ pub fn sparse_to_dense(s: &[u8]) -> Option<Vec<u8>> {
     d[4] = HLL_DENSE;
     let regs = &mut d[HLL_HDR_SIZE..];
     let mut idx = 0usize;
-    let mut p = HLL_HDR_SIZE;
-    while p < s.len() {
-        let op = s[p];
-        if is_zero(op) {
-            idx += zero_len(op);
-            p += 1;
-        } else if is_xzero(op) {
-            idx += xzero_len(s, p);
-            p += 2;
-        } else {
-            let runlen = val_len(op);
-            let regval = val_value(op);
+    for op in sparse_ops(&s[HLL_HDR_SIZE..]) {
+        let (runlen, regval) = op.run();
+        if regval != 0 {
             if runlen + idx > HLL_REGISTERS {
                 return None; // overflow
             }
-            for _ in 0..runlen {
-                dense_put(regs, idx, regval);
-                idx += 1;
+            for i in idx..idx + runlen {
+                dense_put(regs, i, regval);
             }
-            p += 1;
         }
+        idx += runlen;
     }
     (idx == HLL_REGISTERS).then_some(d)
 }
@@ -386,25 +432,10 @@ fn promote(s: &mut Vec<u8>, index: usize, count: u8) -> SetResult {
 
 fn sparse_histo(s: &[u8], h: &mut [u32; 64]) -> bool {
     let mut idx = 0usize;
-    let mut p = 0usize;
-    while p < s.len() {
-        let op = s[p];
-        if is_zero(op) {
-            let r = zero_len(op);
-            idx += r;
-            h[0] += r as u32;
-            p += 1;
-        } else if is_xzero(op) {
-            let r = xzero_len(s, p);
-            idx += r;
-            h[0] += r as u32;
-            p += 2;
-        } else {
-            let r = val_len(op);
-            idx += r;
-            h[val_value(op) as usize] += r as u32;
-            p += 1;
-        }
+    for op in sparse_ops(s) {
+        let (runlen, regval) = op.run();
+        idx += runlen;
+        h[regval as usize] += runlen as u32;
     }
     idx == HLL_REGISTERS
 }
@@ -539,29 +570,17 @@ pub fn merge_into(max: &mut [u8], b: &[u8]) -> bool {
         return true;
     }
     let mut i = 0usize;
-    let mut p = 0usize;
-    while p < regs.len() {
-        let op = regs[p];
-        if is_zero(op) {
-            i += zero_len(op);
-            p += 1;
-        } else if is_xzero(op) {
-            i += xzero_len(regs, p);
-            p += 2;
-        } else {
-            let runlen = val_len(op);
-            let regval = val_value(op);
+    for op in sparse_ops(regs) {
+        let (runlen, regval) = op.run();
+        if regval != 0 {
             if runlen + i > HLL_REGISTERS {
                 return false; // overflow
             }
             for m in &mut max[i..i + runlen] {
-                if regval > *m {
-                    *m = regval;
-                }
+                *m = (*m).max(regval);
             }
-            i += runlen;
-            p += 1;
         }
+        i += runlen;
     }
     i == HLL_REGISTERS
 }
@@ -824,23 +843,7 @@ fn pfdebug(ctx: &mut Ctx<'_>, args: Args<'_>) -> CmdResult {
         if !sparse {
             return Err(CmdError::err("HLL encoding is not sparse"));
         }
-        let b = s.as_bytes();
-        let mut out = String::new();
-        let mut p = HLL_HDR_SIZE;
-        while p < b.len() {
-            let op = b[p];
-            if is_zero(op) {
-                out.push_str(&format!("z:{} ", zero_len(op)));
-                p += 1;
-            } else if is_xzero(op) {
-                out.push_str(&format!("Z:{} ", xzero_len(b, p)));
-                p += 2;
-            } else {
-                out.push_str(&format!("v:{},{} ", val_value(op), val_len(op)));
-                p += 1;
-            }
-        }
-        ctx.out.bulk(out.trim_end_matches(' ').as_bytes());
+        ctx.out.bulk(decode_sparse(&s.as_bytes()[HLL_HDR_SIZE..]).as_bytes());
     } else if eq_ic(sub, "encoding") {
         ctx.out.simple(if sparse { "sparse" } else { "dense" });
     } else {
@@ -950,22 +953,7 @@ mod tests {
     use super::*;
 
     fn decode(b: &[u8]) -> String {
-        let mut out = String::new();
-        let mut p = HLL_HDR_SIZE;
-        while p < b.len() {
-            let op = b[p];
-            if is_zero(op) {
-                out.push_str(&format!("z:{} ", zero_len(op)));
-                p += 1;
-            } else if is_xzero(op) {
-                out.push_str(&format!("Z:{} ", xzero_len(b, p)));
-                p += 2;
-            } else {
-                out.push_str(&format!("v:{},{} ", val_value(op), val_len(op)));
-                p += 1;
-            }
-        }
-        out.trim_end().to_string()
+        decode_sparse(&b[HLL_HDR_SIZE..])
     }
 
     #[test]
